@@ -1,0 +1,52 @@
+# Duban: `make run` serves the app on http://127.0.0.1:8000, `make test` runs every check.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# Development defaults; production sets its own environment (see README).
+export DEBUG ?= true
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: install run serve migrate plan demo test lint format check messages clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --requirement requirements.lock
+	touch $@
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+plan: migrate
+	$(BIN)/python manage.py load_plan
+
+demo: plan
+	$(BIN)/python manage.py load_demo
+
+run: demo
+	@echo "督办已就绪:http://127.0.0.1:8000/ (演示账号见上表)"
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py check
+
+test: lint check
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Rebuild the Chinese catalog after editing locale/zh_Hans/LC_MESSAGES/django.po (needs gettext).
+messages:
+	msgfmt --check -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po
+
+clean:
+	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 var

@@ -1,0 +1,61 @@
+from django.contrib import admin
+from guardian.admin import GuardedModelAdmin
+
+from .models import ItemSection, Measure, MeasureGroup, MeasureSection, Plan, Target, Unit, WorkItem
+
+
+@admin.register(Unit)
+class UnitAdmin(GuardedModelAdmin):
+    list_display = ["name", "kind", "full_name", "position"]
+    list_filter = ["kind"]
+    search_fields = ["name", "full_name"]
+    ordering = ["position"]
+
+
+class MeasureGroupInline(admin.TabularInline):
+    model = MeasureGroup
+    extra = 0
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "first_year", "last_year"]
+    inlines = [MeasureGroupInline]
+
+
+class MeasureSectionInline(admin.TabularInline):
+    model = MeasureSection
+    extra = 0
+
+
+class WorkItemInline(admin.StackedInline):
+    model = WorkItem
+    extra = 0
+    fields = ["code", "measure_text", "path_text", "deadline_text", "first_year", "last_year", "final_due"]
+    show_change_link = True
+
+
+@admin.register(Measure)
+class MeasureAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "group", "sections_text"]
+    list_filter = ["group"]
+    search_fields = ["title", "body"]
+    inlines = [MeasureSectionInline, WorkItemInline]
+
+
+class ItemSectionInline(admin.TabularInline):
+    model = ItemSection
+    extra = 0
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    extra = 0
+
+
+@admin.register(WorkItem)
+class WorkItemAdmin(admin.ModelAdmin):
+    list_display = ["code", "measure", "deadline_text", "first_year", "last_year", "sections_text"]
+    list_filter = ["measure__group", "first_year", "last_year"]
+    search_fields = ["code", "measure_text", "path_text"]
+    inlines = [ItemSectionInline, TargetInline]

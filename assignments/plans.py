@@ -1,0 +1,463 @@
+"""Reading, loading and exporting the plan file.
+
+The plan lives in the repository as a reviewed JSON file (see `assignments/plan/NOTES.md` for how it
+was derived from the document). `parse` checks a file's structure and names the first bad place;
+`load` writes a parsed plan by natural keys, changing only what differs; `export` gives the loaded
+plan back in the file's own shape, so that export → load → export is byte-identical.
+"""
+
+import datetime
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from .models import (
+    ItemSection,
+    Measure,
+    MeasureGroup,
+    MeasureSection,
+    Plan,
+    Target,
+    Unit,
+    WorkItem,
+)
+
+
+class PlanFileError(Exception):
+    """A plan file that cannot be loaded; the message names the place in the file."""
+
+    def __init__(self, place, message):
+        self.place = place
+        super().__init__(f"{place}: {message}" if place else message)
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    @property
+    def changed(self):
+        return bool(self.created or self.updated or self.deleted)
+
+
+def _at(place, key):
+    return f"{place}.{key}" if place else key
+
+
+class _Reader:
+    """Typed access to one object of the file, remembering where it is for error messages."""
+
+    def __init__(self, value, place):
+        if not isinstance(value, dict):
+            raise PlanFileError(place, "应为对象")
+        self.value = value
+        self.place = place
+
+    def _get(self, key, types, type_name, optional=False):
+        where = _at(self.place, key)
+        if key not in self.value:
+            if optional:
+                return None
+            raise PlanFileError(where, "缺少此项")
+        value = self.value[key]
+        if value is None and optional:
+            return None
+        if not isinstance(value, types) or isinstance(value, bool) and bool not in types:
+            raise PlanFileError(where, f"应为{type_name}")
+        return value
+
+    def text(self, key, *, required=True, max_length=None):
+        where = _at(self.place, key)
+        value = self._get(key, (str,), "字符串")
+        if required and not value.strip():
+            raise PlanFileError(where, "不能为空")
+        if max_length is not None and len(value) > max_length:
+            raise PlanFileError(where, f"不能超过 {max_length} 个字符")
+        return value
+
+    def integer(self, key, *, optional=False, minimum=None, maximum=None):
+        value = self._get(key, (int,), "整数", optional=optional)
+        if value is None:
+            return None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise PlanFileError(_at(self.place, key), f"应在 {minimum} 到 {maximum} 之间")
+        return value
+
+    def date(self, key, *, optional=False):
+        value = self._get(key, (str,), "日期字符串(YYYY-MM-DD)", optional=optional)
+        if value is None:
+            return None
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise PlanFileError(_at(self.place, key), f"不是有效日期:{value!r}") from None
+
+    def decimal(self, key):
+        value = self._get(key, (str,), "数值字符串")
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise PlanFileError(_at(self.place, key), f"不是有效数值:{value!r}") from None
+        if not number.is_finite() or number < 0:
+            raise PlanFileError(_at(self.place, key), f"应为非负数:{value!r}")
+        return number
+
+    def items(self, key, *, allow_empty=False):
+        value = self._get(key, (list,), "数组")
+        if not value and not allow_empty:
+            raise PlanFileError(_at(self.place, key), "不能为空")
+        return value
+
+    def child(self, key):
+        return _Reader(self._get(key, (dict,), "对象"), _at(self.place, key))
+
+    def children(self, key):
+        return [_Reader(value, f"{_at(self.place, key)}[{i}]") for i, value in enumerate(self.items(key))]
+
+    def choice(self, key, choices):
+        value = self.text(key)
+        if value not in choices:
+            raise PlanFileError(_at(self.place, key), f"应为 {'、'.join(choices)} 之一,而非 {value!r}")
+        return value
+
+    def strings(self, key, *, allow_empty=False):
+        values = self.items(key, allow_empty=allow_empty)
+        for i, value in enumerate(values):
+            if not isinstance(value, str) or not value.strip():
+                raise PlanFileError(f"{_at(self.place, key)}[{i}]", "应为非空字符串")
+        if len(set(values)) != len(values):
+            raise PlanFileError(_at(self.place, key), "有重复的项")
+        return values
+
+
+def read(path):
+    """Read and parse a plan file from disk."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        raise PlanFileError("", f"找不到计划文件 {path}") from None
+    except UnicodeDecodeError as error:
+        raise PlanFileError("", f"计划文件不是 UTF-8 编码:{error}") from None
+    except json.JSONDecodeError as error:
+        raise PlanFileError(f"第 {error.lineno} 行第 {error.colno} 列", f"不是有效的 JSON:{error.msg}") from None
+    return parse(data)
+
+
+def parse(data):
+    """Check a decoded plan file and return it as a normalised dict; raise PlanFileError."""
+    root = _Reader(data, "")
+    plan = root.child("plan")
+    first_year = plan.integer("first_year", minimum=2000, maximum=2100)
+    last_year = plan.integer("last_year", minimum=first_year, maximum=2100)
+    parsed_plan = {
+        "code": plan.text("code", max_length=64),
+        "title": plan.text("title", max_length=255),
+        "issuer": plan.text("issuer", max_length=64),
+        "issued": plan.date("issued"),
+        "published": plan.date("published", optional=True),
+        "first_year": first_year,
+        "last_year": last_year,
+        "report_month": plan.integer("report_month", minimum=1, maximum=12),
+        "report_day": plan.integer("report_day", minimum=1, maximum=31),
+    }
+    years = range(first_year, last_year + 1)
+
+    units = root.child("units")
+    city = units.text("city", max_length=64)
+    sections = []
+    for section in units.children("sections"):
+        sections.append(
+            {"name": section.text("name", max_length=64), "full_name": section.text("full_name", required=False)}
+        )
+    section_names = [section["name"] for section in sections]
+    counties = units.strings("counties")
+    names = [city, *section_names, *counties]
+    if len(set(names)) != len(names):
+        raise PlanFileError("units", "单位名称有重复")
+
+    groups = []
+    for group in root.children("groups"):
+        groups.append({"number": group.text("number", max_length=4), "title": group.text("title", max_length=255)})
+    group_numbers = [group["number"] for group in groups]
+    if len(set(group_numbers)) != len(group_numbers):
+        raise PlanFileError("groups", "分组序号有重复")
+
+    measures = []
+    seen_codes = set()
+    for index, measure in enumerate(root.children("measures")):
+        number = measure.integer("number", minimum=1, maximum=999)
+        if number != index + 1:
+            raise PlanFileError(f"{measure.place}.number", f"应为 {index + 1}(按顺序编号),而非 {number}")
+        measure_sections = measure.strings("sections")
+        _check_sections(measure, "sections", measure_sections, section_names)
+        items = []
+        for item in measure.children("items"):
+            code = item.text("code", max_length=8)
+            if code in seen_codes:
+                raise PlanFileError(f"{item.place}.code", f"编号 {code} 重复")
+            seen_codes.add(code)
+            item_years = item.items("years")
+            if any(not isinstance(year, int) or isinstance(year, bool) for year in item_years):
+                raise PlanFileError(f"{item.place}.years", "应为整数年度的数组")
+            if item_years != list(range(item_years[0], item_years[-1] + 1)):
+                raise PlanFileError(f"{item.place}.years", "应为连续递增的年度")
+            if item_years[0] not in years or item_years[-1] not in years:
+                raise PlanFileError(f"{item.place}.years", f"应在计划年度 {first_year}–{last_year} 之内")
+            final_due = item.date("final_due", optional=True)
+            if final_due is not None and final_due.year != item_years[-1]:
+                raise PlanFileError(f"{item.place}.final_due", "应落在最后一个年度之内")
+            item_sections = item.strings("sections")
+            _check_sections(item, "sections", item_sections, section_names)
+            if item.choice("counties", ["all"]) != "all":  # pragma: no cover - choice() refuses others
+                raise AssertionError
+            notes = item.items("notes", allow_empty=True)
+            if any(not isinstance(note, str) for note in notes):
+                raise PlanFileError(f"{item.place}.notes", "应为字符串数组")
+            targets = []
+            for target in item.children("targets") if item.value.get("targets") else []:
+                target_year = target.integer("year", optional=True, minimum=first_year, maximum=last_year)
+                targets.append(
+                    {
+                        "subject": target.text("subject", max_length=128),
+                        "comparator": target.choice("comparator", Target.Comparator.values),
+                        "value": target.decimal("value"),
+                        "unit": target.text("unit", max_length=16),
+                        "kind": target.choice("kind", Target.Kind.values),
+                        "year": target_year,
+                        "text": target.text("text", max_length=255),
+                    }
+                )
+                if targets[-1]["kind"] == Target.Kind.PERCENT and targets[-1]["value"] > 100:
+                    raise PlanFileError(f"{target.place}.value", "百分比不能超过 100")
+            if "targets" not in item.value:
+                raise PlanFileError(f"{item.place}.targets", "缺少此项")
+            items.append(
+                {
+                    "code": code,
+                    "measure_text": item.text("measure_text"),
+                    "path_text": item.text("path_text", required=False),
+                    "deadline_text": item.text("deadline_text", required=False, max_length=64),
+                    "first_year": item_years[0],
+                    "last_year": item_years[-1],
+                    "final_due": final_due,
+                    "sections_text": item.text("sections_text", max_length=255),
+                    "sections": item_sections,
+                    "notes": notes,
+                    "targets": targets,
+                }
+            )
+        measures.append(
+            {
+                "number": number,
+                "title": measure.text("title", max_length=255),
+                "group": measure.choice("group", group_numbers),
+                "body": measure.text("body"),
+                "sections_text": measure.text("sections_text", max_length=255),
+                "sections": measure_sections,
+                "items": items,
+            }
+        )
+    return {
+        "plan": parsed_plan,
+        "units": {"city": city, "sections": sections, "counties": counties},
+        "groups": groups,
+        "measures": measures,
+    }
+
+
+def _check_sections(reader, key, names, known):
+    for i, name in enumerate(names):
+        if name not in known:
+            raise PlanFileError(f"{_at(reader.place, key)}[{i}]", f"未知科室 {name!r}(应为 {'、'.join(known)} 之一)")
+
+
+class _Writer:
+    """Creates or updates rows by natural key, saving only what differs, and counts what it did."""
+
+    def __init__(self):
+        self.report = LoadReport()
+
+    def upsert(self, model, lookup, values):
+        obj = model.objects.filter(**lookup).first()
+        if obj is None:
+            self.report.created += 1
+            return model.objects.create(**lookup, **values)
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        if changed:
+            for name in changed:
+                setattr(obj, name, values[name])
+            obj.save(update_fields=changed)
+            self.report.updated += 1
+        return obj
+
+    def delete_others(self, queryset):
+        try:
+            count, _ = queryset.delete()
+        except ProtectedError:
+            raise PlanFileError("", "计划文件删除了已被使用的数据(例如已有下达事项的工作事项),不能载入") from None
+        self.report.deleted += count
+
+
+@transaction.atomic
+def load(parsed):
+    """Write a parsed plan to the database; return a LoadReport. Idempotent by natural keys."""
+    writer = _Writer()
+    units = {}
+    units_data = parsed["units"]
+    rows = [(Unit.Kind.CITY, units_data["city"], "")]
+    rows += [(Unit.Kind.SECTION, section["name"], section["full_name"]) for section in units_data["sections"]]
+    rows += [(Unit.Kind.COUNTY, name, "") for name in units_data["counties"]]
+    for position, (kind, name, full_name) in enumerate(rows):
+        units[name] = writer.upsert(Unit, {"name": name}, {"kind": kind, "full_name": full_name, "position": position})
+
+    plan_data = dict(parsed["plan"])
+    plan = writer.upsert(Plan, {"code": plan_data.pop("code")}, plan_data)
+
+    groups = {}
+    for position, group in enumerate(parsed["groups"]):
+        groups[group["number"]] = writer.upsert(
+            MeasureGroup, {"plan": plan, "number": group["number"]}, {"title": group["title"], "position": position}
+        )
+
+    measure_ids = []
+    for data in parsed["measures"]:
+        measure = writer.upsert(
+            Measure,
+            {"plan": plan, "number": data["number"]},
+            {
+                "group": groups[data["group"]],
+                "title": data["title"],
+                "body": data["body"],
+                "sections_text": data["sections_text"],
+            },
+        )
+        measure_ids.append(measure.id)
+        _write_sections(writer, MeasureSection, "measure", measure, data["sections"], units)
+        item_ids = []
+        for position, item_data in enumerate(data["items"]):
+            values = {key: item_data[key] for key in _ITEM_FIELDS}
+            item = writer.upsert(
+                WorkItem, {"measure": measure, "code": item_data["code"]}, {**values, "position": position}
+            )
+            item_ids.append(item.id)
+            _write_sections(writer, ItemSection, "item", item, item_data["sections"], units)
+            for target_position, target in enumerate(item_data["targets"]):
+                writer.upsert(Target, {"item": item, "position": target_position}, target)
+            writer.delete_others(item.targets.filter(position__gte=len(item_data["targets"])))
+        writer.delete_others(measure.items.exclude(id__in=item_ids))
+    writer.delete_others(plan.measures.exclude(id__in=measure_ids))
+    writer.delete_others(plan.groups.exclude(number__in=groups))
+    return writer.report
+
+
+_ITEM_FIELDS = [
+    "measure_text",
+    "path_text",
+    "deadline_text",
+    "first_year",
+    "last_year",
+    "final_due",
+    "sections_text",
+    "notes",
+]
+
+
+def _write_sections(writer, model, owner_field, owner, names, units):
+    """Make the owner's ordered section links match `names`, touching nothing when they already do."""
+    links = model.objects.filter(**{owner_field: owner})
+    current = [link.unit.name for link in links.select_related("unit")]
+    if current == names:
+        return
+    writer.delete_others(links)
+    model.objects.bulk_create(
+        model(**{owner_field: owner}, unit=units[name], position=position) for position, name in enumerate(names)
+    )
+    writer.report.created += len(names)
+
+
+def export(plan):
+    """The loaded plan as a dict in the plan file's shape."""
+    measures = (
+        plan.measures.select_related("group")
+        .prefetch_related(
+            "measure_sections__unit",
+            "items__item_sections__unit",
+            "items__targets",
+        )
+        .order_by("number")
+    )
+    sections = Unit.objects.sections()
+    return {
+        "plan": {
+            "code": plan.code,
+            "title": plan.title,
+            "issuer": plan.issuer,
+            "issued": plan.issued.isoformat(),
+            "published": plan.published.isoformat() if plan.published else None,
+            "first_year": plan.first_year,
+            "last_year": plan.last_year,
+            "report_month": plan.report_month,
+            "report_day": plan.report_day,
+        },
+        "units": {
+            "city": Unit.objects.get(kind=Unit.Kind.CITY).name,
+            "sections": [{"name": unit.name, "full_name": unit.full_name} for unit in sections],
+            "counties": [unit.name for unit in Unit.objects.counties()],
+        },
+        "groups": [{"number": group.number, "title": group.title} for group in plan.groups.all()],
+        "measures": [
+            {
+                "number": measure.number,
+                "title": measure.title,
+                "group": measure.group.number,
+                "body": measure.body,
+                "sections_text": measure.sections_text,
+                "sections": [unit.name for unit in measure.ordered_sections()],
+                "items": [_export_item(item) for item in measure.items.all()],
+            }
+            for measure in measures
+        ],
+    }
+
+
+def _export_item(item):
+    return {
+        "code": item.code,
+        "measure_text": item.measure_text,
+        "path_text": item.path_text,
+        "deadline_text": item.deadline_text,
+        "years": item.years,
+        "final_due": item.final_due.isoformat() if item.final_due else None,
+        "sections_text": item.sections_text,
+        "counties": "all",
+        "sections": [unit.name for unit in item.ordered_sections()],
+        "targets": [
+            {
+                "subject": target.subject,
+                "comparator": target.comparator,
+                "value": _decimal_text(target.value),
+                "unit": target.unit,
+                "kind": target.kind,
+                "year": target.year,
+                "text": target.text,
+            }
+            for target in item.targets.all()
+        ],
+        "notes": item.notes,
+    }
+
+
+def _decimal_text(value):
+    text = f"{value.normalize():f}"
+    return text
+
+
+def dumps(data):
+    """The canonical text of a plan file: what `export_plan` prints and the repository stores."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

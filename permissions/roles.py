@@ -1,0 +1,176 @@
+"""Roles, their groups, and the unit grants that say which unit a person acts for.
+
+A role is a Django group. A person's unit is the unit row on which they hold object permissions
+(guardian, direct tables in `permissions.models`); global grants of those permissions are never
+made, since one model-level grant would expose every county.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from assignments.models import Unit
+
+from .models import UnitUserObjectPermission
+
+VIEW = "view_unit_assignments"
+WORK = "work_unit_assignments"
+REASSIGN = "reassign_unit_assignments"
+COUNTERSIGN = "countersign_unit_assignments"
+REVIEW = "review_unit_assignments"
+VIEW_ALL = "view_all_assignments"
+AUDIT = "audit_history"
+
+
+class Role:
+    COUNTY_CLERK = "county_clerk"
+    COUNTY_HEAD = "county_head"
+    SECTION_STAFF = "section_staff"
+    SECTION_CHIEF = "section_chief"
+    LEADER = "leader"
+    AUDITOR = "auditor"
+
+    LABELS = {
+        COUNTY_CLERK: "县局经办人",
+        COUNTY_HEAD: "县局负责人",
+        SECTION_STAFF: "科室经办人",
+        SECTION_CHIEF: "科长",
+        LEADER: "局领导",
+        AUDITOR: "审计",
+    }
+    choices = list(LABELS.items())
+    values = list(LABELS)
+
+    # The kind of unit a role acts for (None: no unit).
+    UNIT_KINDS = {
+        COUNTY_CLERK: Unit.Kind.COUNTY,
+        COUNTY_HEAD: Unit.Kind.COUNTY,
+        SECTION_STAFF: Unit.Kind.SECTION,
+        SECTION_CHIEF: Unit.Kind.SECTION,
+        LEADER: Unit.Kind.CITY,
+        AUDITOR: None,
+    }
+    # Object permissions granted on the person's own unit row.
+    UNIT_GRANTS = {
+        COUNTY_CLERK: [VIEW, WORK],
+        COUNTY_HEAD: [VIEW, WORK, REASSIGN],
+        SECTION_STAFF: [VIEW, COUNTERSIGN],
+        SECTION_CHIEF: [VIEW, COUNTERSIGN, REVIEW],
+        LEADER: [VIEW],
+        AUDITOR: [],
+    }
+    # Model-level permissions of the role's group.
+    GROUP_PERMISSIONS = {
+        COUNTY_CLERK: [],
+        COUNTY_HEAD: [],
+        SECTION_STAFF: [],
+        SECTION_CHIEF: [],
+        LEADER: [VIEW_ALL],
+        AUDITOR: [VIEW_ALL, AUDIT],
+    }
+
+
+class RoleError(ValueError):
+    """A role or unit that cannot be given; the message is safe to show."""
+
+
+def sync_groups():
+    """Create the role groups and give each exactly its permissions. Idempotent."""
+    codenames = {codename for codenames in Role.GROUP_PERMISSIONS.values() for codename in codenames}
+    permissions = {
+        permission.codename: permission
+        for permission in Permission.objects.filter(content_type__app_label="assignments", codename__in=codenames)
+    }
+    for role, role_codenames in Role.GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([permissions[codename] for codename in role_codenames])
+
+
+def sync_groups_after_migrate(sender, app_config=None, **kwargs):
+    if app_config is not None and app_config.name == "permissions":
+        sync_groups()
+
+
+def resolve(role, unit_name):
+    """The unit row for `role` named `unit_name` (None: none, or the city bureau for a leader).
+
+    Raises RoleError for an unknown role or unit, or a unit of the wrong kind for the role.
+    """
+    if role not in Role.LABELS:
+        raise RoleError(f"未知角色“{role}”。可选:{'、'.join(Role.values)}")
+    if unit_name:
+        unit = Unit.objects.filter(name=unit_name).first()
+        if unit is None:
+            known = "、".join(Unit.objects.values_list("name", flat=True)) or "(尚未载入计划)"
+            raise RoleError(f"未知单位“{unit_name}”。可选:{known}")
+    elif role == Role.LEADER:
+        unit = Unit.objects.filter(kind=Unit.Kind.CITY).first()
+    else:
+        unit = None
+    check_role(role, unit)
+    return unit
+
+
+def check_role(role, unit):
+    """Refuse a role that does not exist or a unit of the wrong kind for it."""
+    if role not in Role.LABELS:
+        raise RoleError(f"未知角色“{role}”。可选:{'、'.join(Role.values)}")
+    kind = Role.UNIT_KINDS[role]
+    label = Role.LABELS[role]
+    if kind is None and unit is not None:
+        raise RoleError(f"{label}不属于任何单位,不能指定单位")
+    if kind is not None and unit is None:
+        raise RoleError(f"{label}必须指定所属单位({Unit.Kind(kind).label})")
+    if kind is not None and unit.kind != kind:
+        raise RoleError(f"{label}的单位必须是{Unit.Kind(kind).label},“{unit.name}”是{unit.get_kind_display()}")
+
+
+@transaction.atomic
+def assign_role(user, role, unit=None):
+    """Make `user` hold exactly `role` for `unit`: its group and its grants on the unit row."""
+    check_role(role, unit)
+    sync_groups()
+    user.groups.set([Group.objects.get(name=role)])
+    UnitUserObjectPermission.objects.filter(user=user).delete()
+    permissions = Permission.objects.filter(content_type__app_label="assignments", codename__in=Role.UNIT_GRANTS[role])
+    UnitUserObjectPermission.objects.bulk_create(
+        UnitUserObjectPermission(user=user, permission=permission, content_object=unit) for permission in permissions
+    )
+    for cached in ("_duban_role", "_duban_unit"):
+        user.__dict__.pop(cached, None)
+
+
+@transaction.atomic
+def clear_role(user):
+    """Take away the user's role group and unit grants."""
+    user.groups.remove(*Group.objects.filter(name__in=Role.values))
+    UnitUserObjectPermission.objects.filter(user=user).delete()
+    for cached in ("_duban_role", "_duban_unit"):
+        user.__dict__.pop(cached, None)
+
+
+def role_of(user):
+    """The user's role code, or None. Cached on the user object for the request."""
+    if "_duban_role" not in user.__dict__:
+        names = [group.name for group in user.groups.all() if group.name in Role.LABELS]
+        user._duban_role = names[0] if len(names) == 1 else None
+    return user._duban_role
+
+
+def unit_of(user):
+    """The unit the user acts for, or None. Cached on the user object for the request."""
+    if "_duban_unit" not in user.__dict__:
+        grant = (
+            UnitUserObjectPermission.objects.filter(user=user, permission__codename=VIEW)
+            .select_related("content_object")
+            .first()
+        )
+        user._duban_unit = grant.content_object if grant else None
+    return user._duban_unit
+
+
+def describe(user):
+    """A short label such as “离石区 · 县局经办人”."""
+    role = role_of(user)
+    unit = unit_of(user)
+    label = Role.LABELS.get(role, "未分配角色")
+    return f"{unit.name} · {label}" if unit else label

@@ -1,0 +1,82 @@
+"""Personas and the plan, shared by every test.
+
+Accounts are made through the same code as `adduser`, so no test holds a role or grant that the
+real commands could not give.
+"""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from assignments import plans
+from assignments.models import Unit
+from permissions.roles import assign_role, resolve
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def plan_data():
+    """The repository's plan file, parsed once."""
+    return plans.read(settings.PLAN_FILE)
+
+
+@pytest.fixture
+def plan(db, plan_data):
+    plans.load(plan_data)
+    return plans.Plan.objects.get()
+
+
+@pytest.fixture
+def make_user(plan):
+    def make(username, role, unit_name=None):
+        user = get_user_model().objects.create_user(username, password=PASSWORD, first_name=username)
+        assign_role(user, role, resolve(role, unit_name))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def county_clerk(make_user):
+    return make_user("lishi_clerk", "county_clerk", "离石区")
+
+
+@pytest.fixture
+def county_head(make_user):
+    return make_user("lishi_head", "county_head", "离石区")
+
+
+@pytest.fixture
+def other_county_clerk(make_user):
+    return make_user("xingxian_clerk", "county_clerk", "兴县")
+
+
+@pytest.fixture
+def section_chief(make_user):
+    return make_user("jizheng_chief", "section_chief", "基政科")
+
+
+@pytest.fixture
+def section_staff(make_user):
+    return make_user("jizheng_staff", "section_staff", "基政科")
+
+
+@pytest.fixture
+def other_section_chief(make_user):
+    return make_user("sheguan_chief", "section_chief", "社管科")
+
+
+@pytest.fixture
+def leader(make_user):
+    return make_user("leader", "leader")
+
+
+@pytest.fixture
+def auditor(make_user):
+    return make_user("auditor", "auditor")
+
+
+@pytest.fixture
+def counties(plan):
+    return list(Unit.objects.counties())
