@@ -1,6 +1,12 @@
-"""The plan and its work: units, the plan's groups, measures, work items and targets."""
+"""The plan and its work: units, the plan's groups, measures, work items and targets, rounds,
+assignments with their state field, submissions, attachments and countersign opinions."""
 
+import datetime
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
 
 
 class UnitQuerySet(models.QuerySet):
@@ -57,6 +63,15 @@ class Plan(models.Model):
     last_year = models.PositiveSmallIntegerField("终止年度")
     report_month = models.PositiveSmallIntegerField("年度报送月", default=10)
     report_day = models.PositiveSmallIntegerField("年度报送日", default=31)
+    coordinator = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="牵头汇总科室",
+        help_text="收集各年度报送的科室;其科长可下达任何重点任务,其人员可查看全部事项。",
+    )
 
     class Meta:
         verbose_name = "行动计划"
@@ -98,6 +113,11 @@ class Measure(models.Model):
     body = models.TextField("内容")
     sections_text = models.CharField("责任单位(原文)", max_length=255)
     sections = models.ManyToManyField(Unit, through="MeasureSection", related_name="measures", verbose_name="责任科室")
+    countersign_required = models.BooleanField(
+        "验收前须全部配合科室会签同意",
+        default=False,
+        help_text="勾选后,牵头科室验收前,事项的每个配合科室都须对当前报送会签同意。",
+    )
 
     class Meta:
         verbose_name = "重点任务"
@@ -239,3 +259,230 @@ class Target(models.Model):
     @property
     def value_display(self):
         return f"{self.value.normalize():f}{self.unit}"
+
+
+class Round(models.Model):
+    """A reporting round (年度报送): one year of the plan, opened once."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="rounds")
+    year = models.PositiveSmallIntegerField("年度")
+    opened_at = models.DateTimeField("下达时间", default=timezone.now)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "报送年度"
+        verbose_name_plural = "报送年度"
+        ordering = ["plan", "year"]
+        constraints = [models.UniqueConstraint(fields=["plan", "year"], name="round_year_unique")]
+
+    def __str__(self):
+        return f"{self.year} 年度"
+
+    def due_for(self, item):
+        """The due date of `item` in this round: the item's own deadline in its last year, else the report day."""
+        if item.final_due is not None and item.final_due.year == self.year:
+            return item.final_due
+        return datetime.date(self.year, self.plan.report_month, self.plan.report_day)
+
+
+class State(models.TextChoices):
+    ASSIGNED = "assigned", "已下达"
+    IN_PROGRESS = "in_progress", "办理中"
+    SUBMITTED = "submitted", "已报送"
+    UNDER_REVIEW = "under_review", "审核中"
+    ACCEPTED = "accepted", "已验收"
+    RETURNED = "returned", "已退回"
+    CANCELLED = "cancelled", "已撤销"
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def for_county(self, county):
+        return self.filter(county=county)
+
+    def in_round(self, year):
+        return self.filter(round__year=year)
+
+    def open(self):
+        return self.exclude(state__in=[State.ACCEPTED, State.CANCELLED])
+
+    def with_listing(self):
+        """What a list row shows, in one query."""
+        return self.select_related("round", "item__measure", "county", "lead_section")
+
+
+class Assignment(FSMModelMixin, models.Model):
+    """One work item of one round, assigned to one county bureau.
+
+    `state` is the business state that lists, dashboards and the API read. It is protected: only the
+    action functions in `workflows.transitions` move it, through the transitions declared below, in
+    the same transaction as the assignment's viewflow task.
+    """
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="assignments")
+    item = models.ForeignKey(WorkItem, on_delete=models.PROTECT, related_name="assignments")
+    county = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="county_assignments")
+    lead_section = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="led_assignments")
+    state = FSMField("状态", choices=State.choices, default=State.ASSIGNED, protected=True, db_index=True)
+    version = models.PositiveIntegerField("版本", default=1)
+    due = models.DateField("报送期限")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    process = models.OneToOneField("viewflow.Process", on_delete=models.PROTECT, related_name="assignment")
+    task = models.ForeignKey(
+        "viewflow.Task", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )  # the process's open human task, kept here so that an action needs no lookup
+    event_count = models.PositiveIntegerField("历史条数", default=0)
+    last_hash = models.CharField("最后一条历史的哈希", max_length=64, blank=True)
+    created = models.DateTimeField("创建时间", default=timezone.now)
+    updated = models.DateTimeField("更新时间", default=timezone.now)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "督办事项"
+        verbose_name_plural = "督办事项"
+        ordering = ["round", "item__measure__number", "item__position", "county__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "item", "county"], name="assignment_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["county", "state"]),
+            models.Index(fields=["lead_section", "state"]),
+        ]
+
+    def __str__(self):
+        return f"{self.round.year} {self.item.code} {self.county.name}"
+
+    # The lifecycle (DESIGN §3). Each method is one action's move; `workflows.transitions` calls it.
+    @transition(state, source=State.ASSIGNED, target=State.IN_PROGRESS)
+    def start(self):
+        pass
+
+    @transition(state, source=[State.IN_PROGRESS, State.RETURNED], target=State.SUBMITTED)
+    def submit(self):
+        pass
+
+    @transition(state, source=State.SUBMITTED, target=State.IN_PROGRESS)
+    def recall(self):
+        pass
+
+    @transition(state, source=State.SUBMITTED, target=State.UNDER_REVIEW)
+    def begin_review(self):
+        pass
+
+    @transition(state, source=State.UNDER_REVIEW, target=State.ACCEPTED)
+    def accept(self):
+        pass
+
+    @transition(state, source=State.UNDER_REVIEW, target=State.RETURNED)
+    def return_for_rework(self):
+        pass
+
+    @transition(state, source=State.UNDER_REVIEW, target=None)
+    def countersign(self):
+        pass
+
+    @transition(state, source=[State.ASSIGNED, State.IN_PROGRESS, State.RETURNED], target=None)
+    def reassign(self):
+        pass
+
+    @transition(
+        state,
+        source=[State.ASSIGNED, State.IN_PROGRESS, State.SUBMITTED, State.UNDER_REVIEW, State.RETURNED],
+        target=State.CANCELLED,
+    )
+    def cancel(self):
+        pass
+
+    @property
+    def is_open(self):
+        return self.state not in (State.ACCEPTED, State.CANCELLED)
+
+
+def _attachment_path(instance, filename):
+    return f"attachments/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Submission(models.Model):
+    """One report of a county on an assignment; every submission is kept."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
+    number = models.PositiveSmallIntegerField("第几次报送")
+    narrative = models.TextField("工作情况")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField("报送时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "报送"
+        verbose_name_plural = "报送"
+        ordering = ["assignment", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "number"], name="submission_number_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.assignment} 第 {self.number} 次报送"
+
+
+class IndicatorValue(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="values")
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField("填报值", max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = "指标填报值"
+        verbose_name_plural = "指标填报值"
+        ordering = ["submission", "target__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "target"], name="indicator_value_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.target.subject}:{self.value}"
+
+
+class Attachment(models.Model):
+    """A file a county attached to an assignment; it joins the next submission. Stored by SHA-256."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="attachments")
+    submission = models.ForeignKey(
+        Submission, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    name = models.CharField("文件名", max_length=255)
+    content_type = models.CharField("类型", max_length=128)
+    size = models.PositiveBigIntegerField("大小")
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    file = models.FileField(upload_to=_attachment_path, max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "附件"
+        verbose_name_plural = "附件"
+        ordering = ["assignment", "created", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Countersign(models.Model):
+    """A co-operating section's opinion (会签意见) on an assignment under review."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="countersigns")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="countersigns")
+    section = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agree = models.BooleanField("同意")
+    opinion = models.TextField("会签意见")
+    created = models.DateTimeField("会签时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "会签意见"
+        verbose_name_plural = "会签意见"
+        ordering = ["assignment", "created", "id"]
+
+    def __str__(self):
+        return f"{self.section.name}:{'同意' if self.agree else '不同意'}"

@@ -166,6 +166,7 @@ def parse(data):
         "report_month": plan.integer("report_month", minimum=1, maximum=12),
         "report_day": plan.integer("report_day", minimum=1, maximum=31),
     }
+    coordinator = plan.text("coordinator", max_length=64)
     years = range(first_year, last_year + 1)
 
     units = root.child("units")
@@ -180,6 +181,9 @@ def parse(data):
     names = [city, *section_names, *counties]
     if len(set(names)) != len(names):
         raise PlanFileError("units", "单位名称有重复")
+    if coordinator not in section_names:
+        raise PlanFileError("plan.coordinator", f"未知科室 {coordinator!r}(应为 {'、'.join(section_names)} 之一)")
+    parsed_plan["coordinator"] = coordinator
 
     groups = []
     for group in root.children("groups"):
@@ -317,6 +321,7 @@ def load(parsed):
         units[name] = writer.upsert(Unit, {"name": name}, {"kind": kind, "full_name": full_name, "position": position})
 
     plan_data = dict(parsed["plan"])
+    plan_data["coordinator"] = units[plan_data["coordinator"]]
     plan = writer.upsert(Plan, {"code": plan_data.pop("code")}, plan_data)
 
     groups = {}
@@ -404,6 +409,7 @@ def export(plan):
             "last_year": plan.last_year,
             "report_month": plan.report_month,
             "report_day": plan.report_day,
+            "coordinator": plan.coordinator.name if plan.coordinator else None,
         },
         "units": {
             "city": Unit.objects.get(kind=Unit.Kind.CITY).name,

@@ -58,8 +58,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "viewflow",
+    "viewflow.workflow",
     "assignments",
     "permissions",
+    "workflows",
 ]
 
 MIDDLEWARE = [
@@ -162,7 +164,11 @@ STORAGES = {
 }
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
-MEDIA_URL = "media/"  # never served directly: attachments go through a view that checks visibility
+MEDIA_URL = "media/"
+# Largest accepted attachment; larger uploads are refused before anything is stored.
+ATTACHMENT_MAX_BYTES = (
+    env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+)  # never served directly: attachments go through a view that checks visibility
 
 # The plan loaded by `make run` and by tests that need the real plan.
 PLAN_FILE = BASE_DIR / "assignments" / "plan" / "lvliang-2022-31.json"

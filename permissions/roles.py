@@ -1,16 +1,16 @@
 """Roles, their groups, and the unit grants that say which unit a person acts for.
 
 A role is a Django group. A person's unit is the unit row on which they hold object permissions
-(guardian, direct tables in `permissions.models`); global grants of those permissions are never
-made, since one model-level grant would expose every county.
+(guardian's object permission table, which viewflow's task queue reads too); global grants of those
+permissions are never made, since one model-level grant would expose every county.
 """
 
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from guardian.models import UserObjectPermission
 
 from assignments.models import Unit
-
-from .models import UnitUserObjectPermission
 
 VIEW = "view_unit_assignments"
 WORK = "work_unit_assignments"
@@ -130,21 +130,27 @@ def assign_role(user, role, unit=None):
     check_role(role, unit)
     sync_groups()
     user.groups.set([Group.objects.get(name=role)])
-    UnitUserObjectPermission.objects.filter(user=user).delete()
-    permissions = Permission.objects.filter(content_type__app_label="assignments", codename__in=Role.UNIT_GRANTS[role])
-    UnitUserObjectPermission.objects.bulk_create(
-        UnitUserObjectPermission(user=user, permission=permission, content_object=unit) for permission in permissions
+    unit_grants(user).delete()
+    content_type = ContentType.objects.get_for_model(Unit)
+    permissions = Permission.objects.filter(content_type=content_type, codename__in=Role.UNIT_GRANTS[role])
+    UserObjectPermission.objects.bulk_create(
+        UserObjectPermission(user=user, permission=permission, content_type=content_type, object_pk=str(unit.pk))
+        for permission in permissions
     )
-    for cached in ("_duban_role", "_duban_unit"):
-        user.__dict__.pop(cached, None)
+    forget(user)
 
 
 @transaction.atomic
 def clear_role(user):
     """Take away the user's role group and unit grants."""
     user.groups.remove(*Group.objects.filter(name__in=Role.values))
-    UnitUserObjectPermission.objects.filter(user=user).delete()
-    for cached in ("_duban_role", "_duban_unit"):
+    unit_grants(user).delete()
+    forget(user)
+
+
+def forget(user):
+    """Drop what was read of the user's role and grants, after they changed."""
+    for cached in ("_duban_role", "_duban_unit", "_duban_principal"):
         user.__dict__.pop(cached, None)
 
 
@@ -159,13 +165,14 @@ def role_of(user):
 def unit_of(user):
     """The unit the user acts for, or None. Cached on the user object for the request."""
     if "_duban_unit" not in user.__dict__:
-        grant = (
-            UnitUserObjectPermission.objects.filter(user=user, permission__codename=VIEW)
-            .select_related("content_object")
-            .first()
-        )
-        user._duban_unit = grant.content_object if grant else None
+        unit_pks = unit_grants(user).filter(permission__codename=VIEW).values("object_pk")
+        user._duban_unit = Unit.objects.filter(pk__in=[row["object_pk"] for row in unit_pks]).first()
     return user._duban_unit
+
+
+def unit_grants(user):
+    """The user's object permissions on unit rows."""
+    return UserObjectPermission.objects.filter(user=user, content_type=ContentType.objects.get_for_model(Unit))
 
 
 def describe(user):

@@ -80,3 +80,19 @@ def auditor(make_user):
 @pytest.fixture
 def counties(plan):
     return list(Unit.objects.counties())
+
+
+@pytest.fixture
+def co_section_staff(make_user):
+    return make_user("sheshi_staff", "section_staff", "社事科")
+
+
+@pytest.fixture
+def other_county_head(make_user):
+    return make_user("xingxian_head", "county_head", "兴县")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Accounts are made in most tests; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

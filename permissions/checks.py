@@ -1,0 +1,164 @@
+"""Who may see and do what: the one `can(user, action, assignment)` and the scoped querysets.
+
+Everything derives from the user's grants: guardian object permissions on unit rows (which unit the
+person acts for, and as what) and the model-level permissions of the role's group (leaders and
+auditors see every unit). They are read once per user object and kept on it.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Q
+from guardian.models import UserObjectPermission
+
+from assignments.models import Assignment, ItemSection, MeasureSection, Plan, State, Unit
+
+from . import roles
+
+
+class Action:
+    """The verbs of the lifecycle (DESIGN §3), as the API and the event log name them."""
+
+    ISSUE = "issue"
+    START = "start"
+    SUBMIT = "submit"
+    RECALL = "recall"
+    BEGIN_REVIEW = "begin_review"
+    ACCEPT = "accept"
+    RETURN = "return"
+    COUNTERSIGN = "countersign"
+    REASSIGN = "reassign"
+    CANCEL = "cancel"
+    ATTACH = "attach"
+
+    # The unit grant each action needs, and on which of the assignment's units.
+    NEEDS = {
+        START: (roles.WORK, "county"),
+        SUBMIT: (roles.WORK, "county"),
+        RECALL: (roles.WORK, "county"),
+        ATTACH: (roles.WORK, "county"),
+        REASSIGN: (roles.REASSIGN, "county"),
+        BEGIN_REVIEW: (roles.REVIEW, "lead_section"),
+        ACCEPT: (roles.REVIEW, "lead_section"),
+        RETURN: (roles.REVIEW, "lead_section"),
+        CANCEL: (roles.REVIEW, "lead_section"),
+        COUNTERSIGN: (roles.COUNTERSIGN, "co_sections"),
+    }
+    # The states each action may start from (the FSM declaration on `Assignment` is the authority;
+    # attaching files is not a transition, so it is listed here).
+    ATTACH_STATES = (State.IN_PROGRESS, State.RETURNED)
+    ALL = list(NEEDS)
+
+
+@dataclass
+class Principal:
+    """What one user holds: object grants as {codename: {unit ids}}, and global permissions."""
+
+    grants: dict = field(default_factory=dict)
+    global_perms: frozenset = frozenset()
+
+    def units_with(self, codename):
+        return self.grants.get(codename, set())
+
+    @property
+    def sees_everything(self):
+        return roles.VIEW_ALL in self.global_perms
+
+
+def principal(user):
+    if "_duban_principal" not in user.__dict__:
+        if not user.is_authenticated or not user.is_active:
+            user._duban_principal = Principal()
+            return user._duban_principal
+        grants = {}
+        rows = UserObjectPermission.objects.filter(
+            user=user, content_type=ContentType.objects.get_for_model(Unit)
+        ).values_list("permission__codename", "object_pk")
+        for codename, object_pk in rows:
+            grants.setdefault(codename, set()).add(int(object_pk))
+        global_perms = frozenset(
+            Permission.objects.filter(Q(group__user=user) | Q(user=user), content_type__app_label="assignments")
+            .values_list("codename", flat=True)
+            .distinct()
+        )
+        if user.is_superuser:
+            global_perms |= {roles.VIEW_ALL}
+        user._duban_principal = Principal(grants, global_perms)
+    return user._duban_principal
+
+
+def coordinator_ids():
+    return set(Plan.objects.exclude(coordinator=None).values_list("coordinator_id", flat=True))
+
+
+def visible_to(user, queryset=None):
+    """The assignments `user` may see, filtered in SQL by the user's units."""
+    queryset = Assignment.objects.all() if queryset is None else queryset
+    who = principal(user)
+    if who.sees_everything:
+        return queryset
+    visible = who.units_with(roles.VIEW)
+    if not visible:
+        return queryset.none()
+    sections = set(Unit.objects.filter(pk__in=visible, kind=Unit.Kind.SECTION).values_list("pk", flat=True))
+    condition = Q(county_id__in=visible - sections)
+    if sections:
+        condition |= Q(round__plan__coordinator_id__in=sections)
+        condition |= Exists(ItemSection.objects.filter(item_id=OuterRef("item_id"), unit_id__in=sections))
+        condition |= Exists(
+            MeasureSection.objects.filter(measure_id=OuterRef("item__measure_id"), unit_id__in=sections)
+        )
+    return queryset.filter(condition)
+
+
+def can_see(user, assignment):
+    return visible_to(user, Assignment.objects.filter(pk=assignment.pk)).exists()
+
+
+def co_section_ids(assignment):
+    """The sections that co-operate on the assignment's item: all of its row's sections but the lead."""
+    return {
+        unit_id
+        for unit_id in ItemSection.objects.filter(item_id=assignment.item_id).values_list("unit_id", flat=True)
+        if unit_id != assignment.lead_section_id
+    }
+
+
+def can(user, action, assignment):
+    """Whether `user` may take `action` on `assignment` as far as who they are goes (not the state)."""
+    if action not in Action.NEEDS:
+        return False
+    codename, where = Action.NEEDS[action]
+    units = principal(user).units_with(codename)
+    if not units:
+        return False
+    if where == "co_sections":
+        return bool(units & co_section_ids(assignment))
+    return getattr(assignment, f"{where}_id") in units
+
+
+def allowed_in_state(action, assignment):
+    if action == Action.ATTACH:
+        return assignment.state in Action.ATTACH_STATES
+    method = getattr(Assignment, "return_for_rework" if action == Action.RETURN else action)
+    return assignment.state in _sources(method)
+
+
+def _sources(method):
+    transitions = method._django_fsm.transitions
+    return {source for source in transitions if source != "*"}
+
+
+def available_actions(user, assignment):
+    """The actions `user` may take on `assignment` now: the buttons to show, the API's `actions`."""
+    return [action for action in Action.ALL if allowed_in_state(action, assignment) and can(user, action, assignment)]
+
+
+def can_issue(user, measure):
+    """The chief of a measure's lead section may open its round; the coordinating section's chief, any."""
+    reviewing = principal(user).units_with(roles.REVIEW)
+    if not reviewing:
+        return False
+    lead = measure.measure_sections.order_by("position").values_list("unit_id", flat=True).first()
+    return lead in reviewing or bool(reviewing & coordinator_ids())

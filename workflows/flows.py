@@ -1,0 +1,156 @@
+"""The assignment's viewflow process, and the task moves the action functions make on it.
+
+Every assignment has one process of `AssignmentFlow`:
+
+    start ─► work (the county's task) ─► review (the lead section's task) ─► decide ─► end
+                ▲                                                             │
+                └──────────────────────── returned / recalled ◄───────────────┘
+
+The nodes route each human task to exactly one unit's queue through a guardian object permission on
+the unit row. The action functions in `workflows.transitions` move tasks with the few statements
+below instead of viewflow's activations (which re-select the process, save whole rows and open a
+savepoint per node); the rows they write are the rows viewflow writes for the same path, as
+`tests/workflows/test_flow_rows.py` shows by running both side by side.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from viewflow import this
+from viewflow.workflow import flow
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import PROCESS, STATUS
+from viewflow.workflow.token import Token
+
+from assignments.models import State, Unit
+
+WORK_PERMISSION = "assignments.work_unit_assignments"
+REVIEW_PERMISSION = "assignments.review_unit_assignments"
+
+
+def _assignment_page(request, **kwargs):
+    from .views import task_redirect
+
+    return task_redirect(request, **kwargs)
+
+
+class AssignmentFlow(flow.Flow):
+    """督办事项
+
+    一个县级民政局在一个报送年度对一个工作事项的办理、报送、审核与验收。
+    """
+
+    start = flow.StartHandle(this.start_assignment).Next(this.work)
+    work = (
+        flow.View(_assignment_page)
+        .Annotation(title="县局办理与报送")
+        .Permission(WORK_PERMISSION, obj=lambda process: process.assignment.county)
+        .Assign(lambda activation: activation.process.assignment.assignee)
+        .Next(this.review)
+    )
+    review = (
+        flow.View(_assignment_page)
+        .Annotation(title="牵头科室审核验收")
+        .Permission(REVIEW_PERMISSION, obj=lambda process: process.assignment.lead_section)
+        .Next(this.decide)
+    )
+    decide = (
+        flow.If(lambda activation: activation.process.assignment.state == State.ACCEPTED)
+        .Annotation(title="是否验收")
+        .Then(this.end)
+        .Else(this.work)
+    )
+    end = flow.End()
+
+    def start_assignment(self, activation, assignment):
+        """viewflow's own, one-by-one start of an assignment's process (`open_round` writes the same rows
+        in bulk; the tests run both)."""
+        activation.process.save()
+        assignment.process = activation.process
+        assignment.save()
+        return assignment
+
+
+Previous = Task.previous.through
+
+
+def _unit_content_type():
+    return ContentType.objects.get_for_model(Unit)
+
+
+def _task(process_id, node, *, status=STATUS.NEW, owner_id=None, permission=None, unit=None, now=None, **fields):
+    """An unsaved task row of `node`, as viewflow's activation would fill it."""
+    task = Task(
+        process_id=process_id,
+        flow_task=node,
+        flow_task_type=node.task_type,
+        status=status,
+        owner_id=owner_id,
+        token=Token("start"),
+        data={},
+        created=now or timezone.now(),
+        **fields,
+    )
+    if permission:
+        task.owner_permission = permission
+        task.owner_permission_content_type = _unit_content_type()
+        task.owner_permission_obj_pk = str(unit.pk if isinstance(unit, Unit) else unit)
+    return task
+
+
+def work_task(process_id, county_id, assignee_id=None, now=None):
+    """The county's task: in its queue, or in the assignee's inbox when someone already works on it."""
+    status = STATUS.ASSIGNED if assignee_id else STATUS.NEW
+    return _task(
+        process_id,
+        AssignmentFlow.work,
+        status=status,
+        owner_id=assignee_id,
+        permission=WORK_PERMISSION,
+        unit=county_id,
+        now=now,
+    )
+
+
+def review_task(process_id, lead_section_id, now=None):
+    return _task(process_id, AssignmentFlow.review, permission=REVIEW_PERMISSION, unit=lead_section_id, now=now)
+
+
+def start_rows(processes, now):
+    """For new processes: their finished start task and their open work task, as viewflow starts them."""
+    starts, works = [], []
+    for process, county_id in processes:
+        starts.append(_task(process.pk, AssignmentFlow.start, status=STATUS.DONE, now=now, started=now, finished=now))
+        works.append(work_task(process.pk, county_id, now=now))
+    return starts, works
+
+
+def link(pairs):
+    """Record which task led to which (viewflow's `Task.previous`), in one statement."""
+    Previous.objects.bulk_create(Previous(from_task_id=new.pk, to_task_id=old.pk) for new, old in pairs)
+
+
+def claim(task_id, user, now):
+    """Put an open task in `user`'s inbox (viewflow's assign/reassign)."""
+    Task.objects.filter(pk=task_id).update(owner=user, status=STATUS.ASSIGNED, assigned=now)
+
+
+def finish(task_id, user, now):
+    """Complete a human task (viewflow's execute: started, then done)."""
+    Task.objects.filter(pk=task_id).update(owner=user, status=STATUS.DONE, started=now, finished=now)
+
+
+def cancel_task(task_id, now):
+    Task.objects.filter(pk=task_id).update(status=STATUS.CANCELED, finished=now)
+
+
+def gateway(process_id, now):
+    """The decide gateway's task: evaluated and done at once."""
+    return _task(process_id, AssignmentFlow.decide, status=STATUS.DONE, now=now, finished=now)
+
+
+def end(process_id, now):
+    return _task(process_id, AssignmentFlow.end, status=STATUS.DONE, now=now, started=now, finished=now)
+
+
+def finish_process(process_id, now, status=PROCESS.DONE):
+    Process.objects.filter(pk=process_id).update(status=status, finished=now)

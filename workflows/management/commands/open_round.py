@@ -1,0 +1,28 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from workflows import transitions
+
+
+class Command(BaseCommand):
+    help = "下达某一年度的报送任务:每个当年有效的工作事项 × 每个县级民政局一个督办事项。重复运行不会重复下达。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("year", type=int, help="报送年度,如 2024")
+        parser.add_argument("--by", help="以此科长的名义下达(默认:系统)")
+
+    def handle(self, *args, year, by=None, **options):
+        user = None
+        if by:
+            user = get_user_model().objects.filter(username=by, is_active=True).first()
+            if user is None:
+                raise CommandError(f"没有名为“{by}”的在用账号")
+        try:
+            round_, created = transitions.open_round(year, by=user)
+        except transitions.ActionError as error:
+            raise CommandError(error.message) from None
+        total = round_.assignments.count()
+        if created:
+            self.stdout.write(f"{year} 年度已下达:新建督办事项 {created} 个(本年度共 {total} 个)。")
+        else:
+            self.stdout.write(f"{year} 年度此前已下达,未新建督办事项(本年度共 {total} 个)。")

@@ -1,0 +1,54 @@
+from django.conf import settings
+from django.db import models
+
+from assignments.models import Assignment, State, Unit
+
+
+class Event(models.Model):
+    """One entry of an assignment's history. Append-only: the database refuses UPDATE and DELETE.
+
+    Each event's `hash` covers its content and the previous event's hash of the same assignment, and
+    the assignment keeps the last hash and the count, so `verify_history` shows any altered, removed or
+    inserted event, including a removed tail.
+    """
+
+    class Action(models.TextChoices):
+        ISSUE = "issue", "下达"
+        START = "start", "开始办理"
+        SUBMIT = "submit", "报送"
+        RECALL = "recall", "撤回报送"
+        BEGIN_REVIEW = "begin_review", "开始审核"
+        ACCEPT = "accept", "验收"
+        RETURN = "return", "退回"
+        COUNTERSIGN = "countersign", "会签"
+        REASSIGN = "reassign", "转办"
+        CANCEL = "cancel", "撤销"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="events")
+    sequence = models.PositiveIntegerField("序号")
+    action = models.CharField("操作", max_length=16, choices=Action.choices)
+    from_state = models.CharField("原状态", max_length=16, choices=State.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField("操作人", max_length=150, blank=True)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    unit_name = models.CharField("单位", max_length=64, blank=True)
+    at = models.DateTimeField("时间")
+    comment = models.TextField("意见或理由", blank=True)
+    snapshot = models.JSONField("报送内容快照", default=dict, blank=True)
+    attachments = models.JSONField("附件 SHA-256", default=list, blank=True)
+    prev_hash = models.CharField("上一条哈希", max_length=64, blank=True)
+    hash = models.CharField("哈希", max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "历史记录"
+        verbose_name_plural = "历史记录"
+        ordering = ["assignment", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "sequence"], name="event_sequence_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.assignment_id}#{self.sequence} {self.get_action_display()}"

@@ -1,0 +1,523 @@
+"""Every change of an assignment's state: one function per action.
+
+Each function runs in one transaction. It locks the assignment's row, checks the actor's permission
+(`permissions.checks.can`), the version the actor saw and the state, moves the FSM and the viewflow
+task, bumps `version`, appends the history event, and queues its side effects for after commit. It
+returns the assignment, or raises an `ActionError` whose message is safe to show; in that case
+nothing has changed.
+"""
+
+import logging
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+from viewflow.workflow.models import Process
+from viewflow.workflow.status import PROCESS
+
+from assignments.models import (
+    Assignment,
+    Attachment,
+    Countersign,
+    IndicatorValue,
+    Measure,
+    Plan,
+    Round,
+    State,
+    Submission,
+    Target,
+    Unit,
+    WorkItem,
+)
+from permissions import roles
+from permissions.checks import Action, can, can_issue, co_section_ids, principal
+
+from . import flows, history
+from .models import Event
+
+logger = logging.getLogger("duban.events")
+
+
+class ActionError(Exception):
+    """An action refused; nothing changed. `code` is stable, the message is Chinese and safe to show."""
+
+    code = "error"
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotAllowed(ActionError):
+    code = "forbidden"
+
+
+class Conflict(ActionError):
+    """The assignment moved on since the actor saw it, or its state does not allow the action."""
+
+    code = "conflict"
+
+
+class Invalid(ActionError):
+    code = "invalid"
+
+
+ACTION_LABELS = dict(Event.Action.choices)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening a round (issue)
+
+
+def open_round(year, *, by=None, plan=None, measures=None):
+    """Open the reporting round of `year`: one assignment per (work item active that year × county).
+
+    `by` is the section chief who issues (None: the system, from the command line); a chief opens the
+    measures their section leads, the coordinating section's chief any. Without `measures`, every
+    measure `by` may issue is opened; naming one they may not is refused. Assignments that exist are
+    left alone, so opening twice creates nothing new. Returns (round, number of assignments created).
+    """
+    plan = plan or Plan.objects.order_by("-first_year").first()
+    if plan is None:
+        raise Invalid("尚未载入行动计划")
+    if year not in plan.years:
+        raise Invalid(f"{year} 年不在计划年度({plan.first_year}–{plan.last_year} 年)之内")
+    chosen = Measure.objects.filter(plan=plan).prefetch_related("measure_sections")
+    if measures is not None:
+        chosen = chosen.filter(pk__in=[getattr(measure, "pk", measure) for measure in measures])
+    chosen = list(chosen)
+    if by is not None:
+        refused = [measure for measure in chosen if not can_issue(by, measure)]
+        if measures is None:
+            chosen = [measure for measure in chosen if measure not in refused]
+        elif refused:
+            numbers = "、".join(str(measure.number) for measure in refused)
+            raise NotAllowed(f"你无权下达第 {numbers} 项重点任务(须由牵头科室或基政科科长下达)")
+    if not chosen:
+        raise NotAllowed("你没有可下达的重点任务(须由牵头科室或基政科科长下达)")
+    unit = _acting_unit(by, roles.REVIEW) if by else None
+    with transaction.atomic():
+        round_, _ = Round.objects.get_or_create(plan=plan, year=year, defaults={"opened_by": by})
+        created = _issue(round_, chosen, by=by, unit=unit)
+    return round_, created
+
+
+def _issue(round_, measures, *, by, unit):
+    items = list(
+        WorkItem.objects.filter(measure__in=measures, first_year__lte=round_.year, last_year__gte=round_.year)
+        .select_related("measure")
+        .prefetch_related("item_sections")
+    )
+    counties = list(Unit.objects.counties())
+    existing = set(Assignment.objects.filter(round=round_).values_list("item_id", "county_id"))
+    pairs = [(item, county) for item in items for county in counties if (item.pk, county.pk) not in existing]
+    if not pairs:
+        return 0
+    now = timezone.now()
+    leads = _lead_sections(items)
+    processes = Process.objects.bulk_create(
+        Process(flow_class=flows.AssignmentFlow, status=PROCESS.NEW, created=now, data={}) for _ in pairs
+    )
+    starts, works = flows.start_rows(
+        [(process, county.pk) for process, (_, county) in zip(processes, pairs, strict=True)], now
+    )
+    flows.Task.objects.bulk_create(starts + works)
+    flows.link(zip(works, starts, strict=True))
+    assignments, events = [], []
+    for (item, county), process, work in zip(pairs, processes, works, strict=True):
+        assignment = Assignment(
+            round=round_,
+            item=item,
+            county=county,
+            lead_section_id=leads[item.pk],
+            due=round_.due_for(item),
+            process=process,
+            task=work,
+            created=now,
+            updated=now,
+        )
+        events.append(
+            history.event_for(
+                assignment,
+                subject_key=f"{round_.year}/{item.code}/{county.name}",
+                action=Action.ISSUE,
+                from_state="",
+                to_state=State.ASSIGNED,
+                actor=by,
+                unit=unit,
+                at=now,
+            )
+        )
+        assignments.append(assignment)
+    Assignment.objects.bulk_create(assignments)
+    Event.objects.bulk_create(events)
+    count = len(assignments)
+    transaction.on_commit(lambda: logger.info("round %s: %s assignments issued by %s", round_.year, count, by))
+    return count
+
+
+def _lead_sections(items):
+    """Each item's lead: the first section of its row, else the measure's first section."""
+    leads = {}
+    for item in items:
+        sections = sorted(item.item_sections.all(), key=lambda link: link.position)
+        if sections:
+            leads[item.pk] = sections[0].unit_id
+        else:
+            leads[item.pk] = item.measure.measure_sections.order_by("position").values_list("unit_id", flat=True)[0]
+    return leads
+
+
+# ---------------------------------------------------------------------------------------------
+# The lifecycle
+
+
+def start(assignment, *, by, version, comment=""):
+    """A county clerk starts work: the county's task moves into their inbox."""
+    with _action(assignment, Action.START, by, version) as act:
+        flows.claim(act.row.task_id, by, act.now)
+        act.row.assignee = by
+        act.finish(comment=comment)
+    return act.row
+
+
+def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
+    """The county submits its report: narrative, one value per target, and the attachments uploaded since."""
+    narrative = (narrative or "").strip()
+    if not narrative:
+        raise Invalid("请填写工作情况", field="narrative")
+    with _action(assignment, Action.SUBMIT, by, version) as act:
+        row = act.row
+        values = _indicator_values(row.item_id, indicators or {})
+        number = Submission.objects.filter(assignment=row).count() + 1
+        submission = Submission.objects.create(
+            assignment=row, number=number, narrative=narrative, author=by, created=act.now
+        )
+        IndicatorValue.objects.bulk_create(
+            IndicatorValue(submission=submission, target=target, value=value) for target, value in values
+        )
+        pending = Attachment.objects.filter(assignment=row, submission=None)
+        attachments = list(pending.values_list("sha256", flat=True))
+        pending.update(submission=submission)
+        flows.finish(row.task_id, by, act.now)
+        review = flows.review_task(row.process_id, row.lead_section_id, now=act.now)
+        flows.Task.objects.bulk_create([review])
+        flows.link([(review, flows.Task(pk=row.task_id))])
+        row.task = review
+        row.assignee_id = row.assignee_id or by.pk
+        snapshot = {
+            "submission": number,
+            "narrative": narrative,
+            "indicators": {str(target.pk): _decimal_text(value) for target, value in values},
+        }
+        act.finish(comment=comment, snapshot=snapshot, attachments=attachments)
+    return act.row
+
+
+def recall(assignment, *, by, version, comment=""):
+    """The county takes its report back before review begins."""
+    with _action(assignment, Action.RECALL, by, version) as act:
+        row = act.row
+        flows.cancel_task(row.task_id, act.now)
+        work = flows.work_task(row.process_id, row.county_id, assignee_id=by.pk, now=act.now)
+        flows.Task.objects.bulk_create([work])
+        flows.link([(work, flows.Task(pk=row.task_id))])
+        row.task = work
+        row.assignee = by
+        act.finish(comment=comment)
+    return act.row
+
+
+def begin_review(assignment, *, by, version, comment=""):
+    """The lead section's chief takes the report up: the review task moves into their inbox."""
+    with _action(assignment, Action.BEGIN_REVIEW, by, version) as act:
+        flows.claim(act.row.task_id, by, act.now)
+        act.finish(comment=comment)
+    return act.row
+
+
+def accept(assignment, *, by, version, comment=""):
+    """The lead section accepts (验收) the report; the process ends."""
+    with _action(assignment, Action.ACCEPT, by, version) as act:
+        row = act.row
+        if row.item.measure.countersign_required:
+            missing = _sections_without_agreement(row)
+            if missing:
+                raise Conflict(f"尚需 {'、'.join(missing)} 会签同意后方可验收", state=row.state, version=row.version)
+        flows.finish(row.task_id, by, act.now)
+        decide, end = flows.gateway(row.process_id, act.now), flows.end(row.process_id, act.now)
+        flows.Task.objects.bulk_create([decide, end])
+        flows.link([(decide, flows.Task(pk=row.task_id)), (end, decide)])
+        flows.finish_process(row.process_id, act.now)
+        row.task = None
+        act.finish(comment=comment)
+    return act.row
+
+
+def return_for_rework(assignment, *, by, version, reason):
+    """The lead section returns the report with a reason; the county's task reopens."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("退回必须填写理由", field="reason")
+    with _action(assignment, Action.RETURN, by, version) as act:
+        row = act.row
+        flows.finish(row.task_id, by, act.now)
+        decide = flows.gateway(row.process_id, act.now)
+        work = flows.work_task(row.process_id, row.county_id, assignee_id=row.assignee_id, now=act.now)
+        flows.Task.objects.bulk_create([decide, work])
+        flows.link([(decide, flows.Task(pk=row.task_id)), (work, decide)])
+        row.task = work
+        act.finish(comment=reason)
+    return act.row
+
+
+def countersign(assignment, *, by, version, opinion, agree):
+    """A co-operating section adds its opinion (会签) to the report under review."""
+    opinion = (opinion or "").strip()
+    if not opinion:
+        raise Invalid("请填写会签意见", field="opinion")
+    if not isinstance(agree, bool):
+        raise Invalid("请选择同意或不同意", field="agree")
+    with _action(assignment, Action.COUNTERSIGN, by, version) as act:
+        row = act.row
+        submission = Submission.objects.filter(assignment=row).order_by("-number").first()
+        Countersign.objects.create(
+            assignment=row, submission=submission, section=act.unit, author=by, agree=agree, opinion=opinion,
+            created=act.now,
+        )  # fmt: skip
+        act.finish(comment=opinion, snapshot={"submission": submission.number, "agree": agree})
+    return act.row
+
+
+def reassign(assignment, *, by, version, to, comment=""):
+    """The county head hands the assignment to another clerk of the same county."""
+    with _action(assignment, Action.REASSIGN, by, version) as act:
+        row = act.row
+        target = _colleague(to, row.county_id)
+        if row.task_id:
+            flows.claim(row.task_id, target, act.now)
+        row.assignee = target
+        act.finish(comment=comment, snapshot={"to": target.get_username()})
+    return act.row
+
+
+def cancel(assignment, *, by, version, reason):
+    """The lead section cancels the assignment with a reason; its process ends as cancelled."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("撤销必须填写理由", field="reason")
+    with _action(assignment, Action.CANCEL, by, version) as act:
+        row = act.row
+        if row.task_id:
+            flows.cancel_task(row.task_id, act.now)
+        flows.finish_process(row.process_id, act.now, status=PROCESS.CANCELED)
+        row.task = None
+        act.finish(comment=reason)
+    return act.row
+
+
+# ---------------------------------------------------------------------------------------------
+# Attachments (not a transition: files join the next submission)
+
+
+def attach(assignment, *, by, upload):
+    """Store an uploaded file for the assignment's next submission; see `workflows.files` for the checks."""
+    from . import files
+
+    with transaction.atomic():
+        row = _lock(assignment)
+        if not can(by, Action.ATTACH, row):
+            raise NotAllowed("只有本县经办人可以上传附件")
+        if row.state not in Action.ATTACH_STATES:
+            raise Conflict(f"事项{row.get_state_display()},不能上传附件", state=row.state, version=row.version)
+        try:
+            return files.store(row, upload, by=by)
+        except files.FileRefused as error:
+            raise Invalid(str(error), field="file") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared steps
+
+
+class _Act:
+    """One action in progress: the locked row, the actor, the time; `finish` writes event and row."""
+
+    def __init__(self, row, action, by, unit, now, from_state):
+        self.row, self.action, self.by, self.unit, self.now = row, action, by, unit, now
+        self.from_state = from_state
+        self.finished = False
+
+    def finish(self, *, comment="", snapshot=None, attachments=None):
+        row = self.row
+        event = history.event_for(
+            row,
+            subject_key=history.subject(row),
+            action=self.action,
+            from_state=self.from_state,
+            to_state=row.state,
+            actor=self.by,
+            unit=self.unit,
+            at=self.now,
+            comment=comment,
+            snapshot=snapshot,
+            attachments=attachments,
+        )
+        Event.objects.bulk_create([event])
+        row.version += 1
+        row.updated = self.now
+        Assignment.objects.filter(pk=row.pk).update(
+            state=row.state,
+            version=row.version,
+            assignee_id=row.assignee_id,
+            task_id=row.task_id,
+            event_count=row.event_count,
+            last_hash=row.last_hash,
+            updated=row.updated,
+        )
+        self.finished = True
+        label, pk, state = ACTION_LABELS[self.action], row.pk, row.state
+        transaction.on_commit(lambda: logger.info("assignment %s: %s by %s → %s", pk, label, self.by, state))
+
+
+class _action:
+    """Context manager: transaction, lock, permission, version and state checks, the FSM move."""
+
+    def __init__(self, assignment, action, by, version):
+        self.assignment, self.action, self.by, self.version = assignment, action, by, version
+
+    def __enter__(self):
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        try:
+            return self._begin()
+        except BaseException as error:
+            self.atomic.__exit__(type(error), error, error.__traceback__)
+            raise
+
+    def _begin(self):
+        row = _lock(self.assignment)
+        label = ACTION_LABELS[self.action]
+        if not can(self.by, self.action, row):
+            raise NotAllowed(f"你无权对此事项执行“{label}”")
+        if not isinstance(self.version, int) or isinstance(self.version, bool):
+            raise Invalid("缺少版本号(version)", field="version")
+        if self.version != row.version:
+            raise Conflict(
+                f"事项已被他人更新(你看到的是第 {self.version} 版,"
+                f"当前为第 {row.version} 版、{row.get_state_display()}),请刷新后再操作",
+                state=row.state,
+                version=row.version,
+            )
+        from_state = row.state
+        method = getattr(row, "return_for_rework" if self.action == Action.RETURN else self.action)
+        try:
+            method()
+        except TransitionNotAllowed:
+            raise Conflict(
+                f"事项当前为“{row.get_state_display()}”,不能{label}", state=row.state, version=row.version
+            ) from None
+        self.act = _Act(row, self.action, self.by, _acting_unit_for(self.by, self.action, row), timezone.now(),
+                        from_state)  # fmt: skip
+        return self.act
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None and not self.act.finished:  # pragma: no cover - a programming error
+            exc_type, exc = RuntimeError, RuntimeError("action did not finish")
+        return self.atomic.__exit__(exc_type, exc, tb)
+
+
+def _lock(assignment):
+    pk = getattr(assignment, "pk", assignment)
+    try:
+        return (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("round", "item__measure", "county", "lead_section")
+            .get(pk=pk)
+        )
+    except Assignment.DoesNotExist:
+        raise NotAllowed("没有这个督办事项") from None
+
+
+def _acting_unit_for(user, action, row):
+    _, where = Action.NEEDS[action]
+    if where == "county":
+        return row.county
+    if where == "lead_section":
+        return row.lead_section
+    return _acting_unit(user, roles.COUNTERSIGN, among=co_section_ids(row))
+
+
+def _acting_unit(user, codename, among=None):
+    units = principal(user).units_with(codename)
+    if among is not None:
+        units = units & among
+    return Unit.objects.filter(pk__in=units).order_by("position").first()
+
+
+def _indicator_values(item_id, indicators):
+    """[(target, Decimal)] for the item's targets; every target needs a value, no other id is taken."""
+    if not isinstance(indicators, dict):
+        raise Invalid("指标填报值格式有误", field="indicators")
+    targets = {str(target.pk): target for target in Target.objects.filter(item_id=item_id)}
+    unknown = [key for key in indicators if str(key) not in targets]
+    if unknown:
+        raise Invalid(f"本事项没有编号为 {'、'.join(map(str, unknown))} 的指标", field="indicators")
+    given = {str(key): value for key, value in indicators.items()}
+    missing = [target.subject for key, target in targets.items() if key not in given]
+    if missing:
+        raise Invalid(f"请填写指标:{'、'.join(missing)}", field="indicators")
+    return [(target, _parse_value(target, given[key])) for key, target in targets.items()]
+
+
+def _parse_value(target, raw):
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        raise Invalid(f"“{target.subject}”应填写数值", field="indicators")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise Invalid(f"“{target.subject}”应填写数值,而非“{raw}”", field="indicators") from None
+    if not value.is_finite() or value < 0:
+        raise Invalid(f"“{target.subject}”不能为负数", field="indicators")
+    if target.kind == Target.Kind.PERCENT and value > 100:
+        raise Invalid(f"“{target.subject}”是百分比,不能超过 100", field="indicators")
+    if target.kind == Target.Kind.COUNT and value != value.to_integral_value():
+        raise Invalid(f"“{target.subject}”应填写整数", field="indicators")
+    if value.as_tuple().exponent < -2 or abs(value) >= Decimal("1e12"):
+        raise Invalid(f"“{target.subject}”最多保留两位小数", field="indicators")
+    return value
+
+
+def _decimal_text(value):
+    return f"{value.normalize():f}"
+
+
+def _sections_without_agreement(row):
+    """Co-operating sections whose latest opinion on the current submission is not an agreement."""
+    co = co_section_ids(row)
+    latest = {}
+    current = Submission.objects.filter(assignment=row).order_by("-number").values_list("pk", flat=True).first()
+    for section_id, agree in (
+        Countersign.objects.filter(assignment=row, submission_id=current)
+        .order_by("created", "pk")
+        .values_list("section_id", "agree")
+    ):
+        latest[section_id] = agree
+    return list(
+        Unit.objects.filter(pk__in=[pk for pk in co if not latest.get(pk)])
+        .order_by("position")
+        .values_list("name", flat=True)
+    )
+
+
+def _colleague(username, county_id):
+    User = get_user_model()
+    user = User.objects.filter(username=username, is_active=True).first() if isinstance(username, str) else None
+    if user is None:
+        raise Invalid(f"没有名为“{username}”的在用账号", field="to")
+    if county_id not in principal(user).units_with(roles.WORK):
+        raise Invalid(f"“{username}”不是本县的经办人,不能转办给他", field="to")
+    return user
