@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DEBUG ?= true
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: install run serve migrate plan demo test lint format check messages clean
+.PHONY: install run migrate plan demo test lint format check bench messages clean
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,10 @@ check: install
 
 test: lint check
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Speed against baselines measured in the same run, on the configured database (DATABASE_URL).
+bench: install
+	LOG_LEVEL=WARNING $(BIN)/python -m bench $(BENCH_ARGS)
 
 # Rebuild the Chinese catalog after editing locale/zh_Hans/LC_MESSAGES/django.po (needs gettext).
 messages:

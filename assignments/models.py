@@ -323,6 +323,9 @@ class Assignment(FSMModelMixin, models.Model):
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="assignments")
     item = models.ForeignKey(WorkItem, on_delete=models.PROTECT, related_name="assignments")
     county = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="county_assignments")
+    # "2024/7a/离石区": year, item and county, written once; the history hashes it, so an action needs
+    # no join to chain its event, and `verify_history` checks it against the rows it names.
+    key = models.CharField("标识", max_length=100, unique=True, editable=False)
     lead_section = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="led_assignments")
     state = FSMField("状态", choices=State.choices, default=State.ASSIGNED, protected=True, db_index=True)
     version = models.PositiveIntegerField("版本", default=1)
@@ -354,7 +357,11 @@ class Assignment(FSMModelMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.round.year} {self.item.code} {self.county.name}"
+        return self.key
+
+    @staticmethod
+    def make_key(year, item, county):
+        return f"{year}/{item.code}/{county.name}"
 
     # The lifecycle (DESIGN §3). Each method is one action's move; `workflows.transitions` calls it.
     @transition(state, source=State.ASSIGNED, target=State.IN_PROGRESS)

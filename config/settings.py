@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "assignments",
     "permissions",
     "workflows",
+    # e.g. "bench" while `make bench` runs (its baseline flow must belong to an installed app)
+    *env_list("EXTRA_APPS", []),
 ]
 
 MIDDLEWARE = [

@@ -57,6 +57,7 @@ class Principal:
 
     grants: dict = field(default_factory=dict)
     global_perms: frozenset = frozenset()
+    units: dict = field(default_factory=dict)  # {pk: Unit} of every unit in `grants`
 
     def units_with(self, codename):
         return self.grants.get(codename, set())
@@ -84,7 +85,9 @@ def principal(user):
         )
         if user.is_superuser:
             global_perms |= {roles.VIEW_ALL}
-        user._duban_principal = Principal(grants, global_perms)
+        unit_ids = set().union(*grants.values()) if grants else set()
+        units = Unit.objects.in_bulk(unit_ids) if unit_ids else {}
+        user._duban_principal = Principal(grants, global_perms, units)
     return user._duban_principal
 
 

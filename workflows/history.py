@@ -11,11 +11,6 @@ from .models import Event
 GENESIS = ""
 
 
-def subject(assignment):
-    """The assignment's natural key as it enters the hash: year, item code and county."""
-    return f"{assignment.round.year}/{assignment.item.code}/{assignment.county.name}"
-
-
 def digest(*, subject, sequence, action, from_state, to_state, actor_name, unit_name, at, comment, snapshot,
            attachments, prev_hash):  # fmt: skip
     payload = {
@@ -36,7 +31,7 @@ def digest(*, subject, sequence, action, from_state, to_state, actor_name, unit_
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def event_for(assignment, *, subject_key, action, from_state, to_state, actor, unit, at, comment="",
+def event_for(assignment, *, action, from_state, to_state, actor, unit, at, comment="",
               snapshot=None, attachments=None):  # fmt: skip
     """The next event of `assignment`, unsaved, chained to its last one; advances the assignment's head.
 
@@ -55,7 +50,7 @@ def event_for(assignment, *, subject_key, action, from_state, to_state, actor, u
         "attachments": attachments or [],
         "prev_hash": assignment.last_hash,
     }
-    event_hash = digest(subject=subject_key, **fields)
+    event_hash = digest(subject=assignment.key, **fields)
     assignment.event_count = fields["sequence"]
     assignment.last_hash = event_hash
     return Event(assignment=assignment, actor=actor, unit=unit, hash=event_hash, **fields)
@@ -99,7 +94,10 @@ def verify():
     pending = next(events, None)
     for assignment in assignments.iterator(chunk_size=2000):
         verdict.assignments += 1
-        key = subject(assignment)
+        key = assignment.key
+        if key != Assignment.make_key(assignment.round.year, assignment.item, assignment.county):
+            verdict.problem = f"督办事项 {assignment.pk} 的标识“{key}”与其年度、事项、县不符(被改动)"
+            return verdict
         expected_prev = GENESIS
         sequence = 0
         if pending is not None and pending.assignment_id < assignment.pk:

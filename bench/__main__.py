@@ -1,0 +1,241 @@
+"""Measure Duban's lifecycle and round opening against baselines, on the configured database.
+
+Run as `make bench` (or `python -m bench [--lifecycles N]`). The database is a fresh one made and
+removed as the test runner does. Every figure is printed as one JSON line with its ratio to the
+baselines measured in the same run, so that machines of different speed compare.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "true")
+os.environ["EXTRA_APPS"] = "bench"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import F  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from viewflow.workflow.models import Task  # noqa: E402
+
+from assignments import plans  # noqa: E402
+from assignments.models import Plan, Round, Unit, WorkItem  # noqa: E402
+from bench.flows import BareFlow  # noqa: E402
+from bench.models import BenchEvent, BenchRow  # noqa: E402
+from permissions.roles import assign_role, resolve  # noqa: E402
+from workflows import transitions  # noqa: E402
+from workflows.models import Event  # noqa: E402
+
+
+class Rollback(Exception):
+    pass
+
+
+def timed(function):
+    started = time.perf_counter()
+    function()
+    return (time.perf_counter() - started) * 1000
+
+
+def median(values):
+    return round(statistics.median(values), 3)
+
+
+# --- the minimum: one conditional UPDATE and one INSERT per step, through the ORM -------------------
+
+STEPS = ["start", "submit", "begin_review", "accept"]
+STATES = {
+    "start": ("assigned", "in_progress"),
+    "submit": ("in_progress", "submitted"),
+    "begin_review": ("submitted", "under_review"),
+    "accept": ("under_review", "accepted"),
+}
+
+
+def raw_lifecycle():
+    with transaction.atomic():
+        row = BenchRow.objects.create(state="assigned", version=1)
+        BenchEvent.objects.create(row=row, action="issue", at=timezone.now())
+    version = 1
+    for step in STEPS:
+        source, target = STATES[step]
+        with transaction.atomic():
+            updated = BenchRow.objects.filter(pk=row.pk, version=version, state=source).update(
+                state=target, version=F("version") + 1
+            )
+            assert updated == 1
+            BenchEvent.objects.create(row_id=row.pk, action=step, at=timezone.now())
+        version += 1
+
+
+# --- bare viewflow ----------------------------------------------------------------------------------
+
+
+def viewflow_lifecycle(clerk, chief):
+    with transaction.atomic():
+        process = BareFlow.start.run()
+    work = Task.objects.get(process=process, flow_task=BareFlow.work)
+    with transaction.atomic(), work.activation() as activation:  # start: the clerk claims it
+        activation.assign(clerk)
+    with transaction.atomic(), work.activation() as activation:  # submit: the clerk completes it
+        activation.start(None)
+        activation.execute()
+    review = Task.objects.get(process=process, flow_task=BareFlow.review)
+    with transaction.atomic(), review.activation() as activation:  # begin_review: the chief claims it
+        activation.assign(chief)
+    with transaction.atomic(), review.activation() as activation:  # accept: the chief completes it
+        activation.start(None)
+        activation.execute()
+
+
+# --- Duban ------------------------------------------------------------------------------------------
+
+
+def counting(function):
+    with CaptureQueriesContext(connection) as queries:
+        function()
+    return len(queries)
+
+
+def people():
+    """A clerk for every county and a chief for every section, as `adduser` makes them."""
+    User = get_user_model()
+    clerks, chiefs = {}, {}
+    for unit in Unit.objects.counties():
+        clerks[unit.pk] = User.objects.create_user(f"bench_clerk_{unit.pk}")
+        assign_role(clerks[unit.pk], "county_clerk", unit)
+    for unit in Unit.objects.sections():
+        chiefs[unit.pk] = User.objects.create_user(f"bench_chief_{unit.pk}")
+        assign_role(chiefs[unit.pk], "section_chief", unit)
+    return clerks, chiefs
+
+
+def bench_lifecycle(count):
+    round_ = Round.objects.create(plan=Plan.objects.get(), year=2025)
+    clerks, chiefs = people()
+    items = WorkItem.objects.filter(first_year__lte=2025, last_year__gte=2025).prefetch_related(
+        "item_sections", "targets"
+    )
+    pairs = iter([(item, county) for item in items for county in Unit.objects.counties()])
+
+    def duban():
+        """Issue, start, submit, begin_review, accept: each in its own transaction, as in the app."""
+        item, county = next(pairs)
+        clerk, chief = clerks[county.pk], chiefs[min(item.item_sections.all(), key=lambda s: s.position).unit_id]
+        values = {str(target.pk): "100" for target in item.targets.all()}
+        a = transitions.issue(round_, item, county, by=chief)
+        a = transitions.start(a, by=clerk, version=a.version)
+        a = transitions.submit(a, by=clerk, version=a.version, narrative="bench", indicators=values)
+        a = transitions.begin_review(a, by=chief, version=a.version)
+        transitions.accept(a, by=chief, version=a.version)
+
+    clerk, chief = next(iter(clerks.values())), next(iter(chiefs.values()))
+
+    def viewflow():
+        viewflow_lifecycle(clerk, chief)
+
+    # each path once first, counting its statements (and warming caches alike)
+    queries, raw_queries, viewflow_queries = counting(duban), counting(raw_lifecycle), counting(viewflow)
+    runs = {"ms": [], "raw_ms": [], "viewflow_ms": []}
+    for _ in range(count):  # interleaved, so that drift of the machine touches all three alike
+        runs["ms"].append(timed(duban))
+        runs["raw_ms"].append(timed(raw_lifecycle))
+        runs["viewflow_ms"].append(timed(viewflow))
+    ms, raw_ms, viewflow_ms = (median(runs[key]) for key in ("ms", "raw_ms", "viewflow_ms"))
+    return {
+        "name": "lifecycle",
+        "database": connection.vendor,
+        "runs": count,
+        "ms": ms,
+        "raw_ms": raw_ms,
+        "viewflow_ms": viewflow_ms,
+        "ratio": round(ms / raw_ms, 2),
+        "vs_viewflow": round(ms / viewflow_ms, 2),
+        "queries": queries,
+        "raw_queries": raw_queries,
+        "viewflow_queries": viewflow_queries,
+    }
+
+
+def rolled_back(function):
+    """Run `function` in a transaction and undo it, so that every repetition starts alike."""
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            function()
+            elapsed = (time.perf_counter() - started) * 1000
+            raise Rollback
+    except Rollback:
+        pass
+    return elapsed
+
+
+def bench_open_round(repeats):
+    year = 2024
+    size = WorkItem.objects.filter(first_year__lte=year, last_year__gte=year).count() * Unit.objects.counties().count()
+
+    def bulk():
+        now = timezone.now()
+        rows = BenchRow.objects.bulk_create(BenchRow(state="assigned", version=1) for _ in range(size))
+        BenchEvent.objects.bulk_create(BenchEvent(row=row, action="issue", at=now) for row in rows)
+
+    def viewflow():
+        for _ in range(size):
+            BareFlow.start.run()
+
+    def duban():
+        _, created = transitions.open_round(year)
+        assert created == size
+
+    runs = {"ms": [], "bulk_ms": [], "viewflow_ms": []}
+    for _ in range(repeats):
+        runs["ms"].append(rolled_back(duban))
+        runs["bulk_ms"].append(rolled_back(bulk))
+        runs["viewflow_ms"].append(rolled_back(viewflow))
+    ms, bulk_ms, viewflow_ms = (median(runs[key]) for key in ("ms", "bulk_ms", "viewflow_ms"))
+    return {
+        "name": "open_round",
+        "database": connection.vendor,
+        "assignments": size,
+        "runs": repeats,
+        "ms": ms,
+        "bulk_ms": bulk_ms,
+        "viewflow_ms": viewflow_ms,
+        "ratio": round(ms / bulk_ms, 2),
+        "vs_viewflow": round(ms / viewflow_ms, 2),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lifecycles", type=int, default=300, help="lifecycles to time (median)")
+    parser.add_argument("--rounds", type=int, default=5, help="round openings to time (median)")
+    options = parser.parse_args()
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database["TEST"]["NAME"] = str(settings.BASE_DIR / "bench-db.sqlite3")
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        settings.DEBUG = False
+        plans.load(plans.read(settings.PLAN_FILE))
+        for result in (bench_lifecycle(options.lifecycles), bench_open_round(options.rounds)):
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        assert Event.objects.exists()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from viewflow.workflow.models import Process, Task
+
+from assignments.models import Assignment, Measure, Round, WorkItem
+from workflows import transitions
+from workflows.models import Event
+
+
+def run(*args):
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_opening_a_round_issues_every_active_item_to_every_county(plan):
+    output = run("open_round", "2024")
+    active = WorkItem.objects.filter(first_year__lte=2024, last_year__gte=2024).count()
+    assert active == 42  # 4a ends with 2023, 14b is 2022 only
+    assert Assignment.objects.count() == active * 13
+    assert f"新建督办事项 {active * 13} 个" in output
+    assert not Assignment.objects.filter(item__code__in=["4a", "14b"]).exists()
+    assert Event.objects.filter(action="issue").count() == active * 13
+    assert Process.objects.count() == active * 13
+    assert Task.objects.filter(flow_task_type="HUMAN", status="NEW").count() == active * 13
+
+
+def test_opening_twice_creates_nothing_new(plan):
+    run("open_round", "2023")
+    before = (Assignment.objects.count(), Event.objects.count(), Task.objects.count())
+    output = run("open_round", "2023")
+    assert "未新建" in output
+    assert (Assignment.objects.count(), Event.objects.count(), Task.objects.count()) == before
+
+
+def test_due_dates_follow_the_report_day_or_the_items_own_deadline(plan):
+    run("open_round", "2023")
+    assert {a.due for a in Assignment.objects.filter(item__code="4a")} == {datetime.date(2023, 12, 31)}
+    assert {a.due for a in Assignment.objects.exclude(item__code="4a")} == {datetime.date(2023, 10, 31)}
+    run("open_round", "2022")
+    assert {a.due for a in Assignment.objects.filter(item__code="4a", round__year=2022)} == {
+        datetime.date(2022, 10, 31)
+    }
+    assert Assignment.objects.filter(item__code="14b", round__year=2022).count() == 13
+
+
+def test_each_assignment_is_led_by_its_rows_first_section(plan):
+    run("open_round", "2024")
+    leads = {(a.item.code, a.lead_section.name) for a in Assignment.objects.select_related("item", "lead_section")}
+    assert ("18b", "社管科") in leads and ("19a", "基政科") in leads and ("3a", "社管科") in leads
+
+
+@pytest.mark.parametrize("year", ["2021", "2026"])
+def test_a_year_outside_the_plan_is_refused(plan, year):
+    with pytest.raises(CommandError, match="不在计划年度"):
+        run("open_round", year)
+    assert not Round.objects.exists()
+
+
+def test_a_section_chief_issues_the_measures_their_section_leads(plan, other_section_chief, section_chief):
+    round_, created = transitions.open_round(2024, by=other_section_chief)  # 社管科 leads measures 3 and 18
+    assert {a.item.measure.number for a in Assignment.objects.all()} == {3, 18}
+    assert created == 4 * 13
+    issue = Event.objects.filter(action="issue").first()
+    assert (issue.actor, issue.unit_name) == (other_section_chief, "社管科")
+    with pytest.raises(transitions.NotAllowed, match="第 1 项"):
+        transitions.open_round(2024, by=other_section_chief, measures=[Measure.objects.get(number=1)])
+    _, created = transitions.open_round(2024, by=section_chief)  # the coordinating section: all the rest
+    assert Assignment.objects.count() == 42 * 13
+
+
+def test_people_who_are_not_chiefs_cannot_open_a_round(plan, county_clerk, section_staff, auditor):
+    for user in (county_clerk, section_staff, auditor):
+        with pytest.raises(transitions.NotAllowed):
+            transitions.open_round(2024, by=user)
+    assert not Assignment.objects.exists()
+
+
+def test_open_round_by_an_unknown_user_is_refused(plan):
+    with pytest.raises(CommandError, match="没有名为"):
+        run("open_round", "2024", "--by", "ghost")
