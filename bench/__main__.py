@@ -24,15 +24,15 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import F  # noqa: E402
-from django.utils import timezone  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from viewflow.workflow.models import Task  # noqa: E402
 
 from assignments import plans  # noqa: E402
 from assignments.models import Plan, Round, Unit, WorkItem  # noqa: E402
 from bench.flows import BareFlow  # noqa: E402
 from bench.models import BenchEvent, BenchRow  # noqa: E402
-from permissions.roles import assign_role, resolve  # noqa: E402
+from permissions.roles import assign_role  # noqa: E402
 from workflows import transitions  # noqa: E402
 from workflows.models import Event  # noqa: E402
 
