@@ -452,7 +452,8 @@ class IndicatorValue(models.Model):
 
 
 class Attachment(models.Model):
-    """A file a county attached to an assignment; it joins the next submission. Stored by SHA-256."""
+    """A file a county attached to an assignment, stored by SHA-256. `submission` is the submission it
+    first joined (None: not submitted yet); every later submission carries it too."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="attachments")
     submission = models.ForeignKey(

@@ -42,3 +42,90 @@ def measure_detail(plan, number):
     if measure is None:
         raise Http404("没有这项重点任务")
     return measure
+
+
+def assignment_list(queryset, *, year=None, state=None, measure=None, county=None, section=None):
+    """A list of assignments (an already scoped queryset), filtered, with what a row shows joined in."""
+    from .models import Assignment  # noqa: F401 - the queryset is of assignments
+
+    if year:
+        queryset = queryset.filter(round__year=year)
+    if state:
+        queryset = queryset.filter(state=state)
+    if measure:
+        queryset = queryset.filter(item__measure__number=measure)
+    if county:
+        queryset = queryset.filter(county__name=county)
+    if section:
+        queryset = queryset.filter(lead_section__name=section)
+    return queryset.select_related("round", "item__measure", "county", "lead_section").order_by(
+        "-round__year", "item__measure__number", "item__position", "county__position"
+    )
+
+
+def assignment_detail(queryset, pk):
+    """One assignment (from an already scoped queryset) with its submissions, values, attachments,
+    countersign opinions and the item's targets and sections; 404 when it is not in the queryset."""
+    from .models import Attachment, Countersign, IndicatorValue, Submission
+
+    submissions = Submission.objects.select_related("author").prefetch_related(
+        Prefetch("values", queryset=IndicatorValue.objects.select_related("target")),
+        Prefetch("attachments", queryset=Attachment.objects.order_by("created", "pk")),
+    )
+    assignment = (
+        queryset.filter(pk=pk)
+        .select_related("round", "item__measure", "county", "lead_section", "assignee")
+        .prefetch_related(
+            Prefetch("submissions", queryset=submissions.order_by("-number")),
+            Prefetch("attachments", queryset=Attachment.objects.select_related("submission").order_by("pk")),
+            Prefetch("countersigns", queryset=Countersign.objects.select_related("section", "author")),
+            Prefetch("item__item_sections", queryset=ItemSection.objects.select_related("unit")),
+            "item__targets",
+        )
+        .first()
+    )
+    if assignment is None:
+        raise Http404("没有这个督办事项")
+    return assignment
+
+
+def round_summary(queryset, plan):
+    """Per year of `plan`: the number of (already scoped) assignments in each state, and in all."""
+    from .models import Round, State
+
+    counts = {}
+    for row in queryset.filter(round__plan=plan).values("round__year", "state").annotate(count=Count("pk")):
+        counts.setdefault(row["round__year"], {})[row["state"]] = row["count"]
+    rounds = Round.objects.filter(plan=plan).select_related("opened_by").order_by("-year")
+    return [
+        {
+            "round": round_,
+            "total": sum(counts.get(round_.year, {}).values()),
+            "states": [(label, counts.get(round_.year, {}).get(value, 0)) for value, label in State.choices],
+        }
+        for round_ in rounds
+    ]
+
+
+def changes(submission, previous):
+    """What a resubmission changed since the one before: [(what, before, after)].
+
+    `submission.attachments` are the files that first joined this submission (attachments carry over).
+    """
+    if previous is None:
+        return []
+    found = []
+    if submission.narrative != previous.narrative:
+        found.append(("工作情况", previous.narrative, submission.narrative))
+    before = {value.target_id: value for value in previous.values.all()}
+    for value in submission.values.all():
+        old = before.get(value.target_id)
+        if old is None or old.value != value.value:
+            found.append((value.target.subject, _number(old.value) if old else "—", _number(value.value)))
+    for attachment in submission.attachments.all():  # the files this submission added
+        found.append(("附件", "—", f"新增 {attachment.name}"))
+    return found
+
+
+def _number(value):
+    return f"{value.normalize():f}"

@@ -165,3 +165,21 @@ def can_issue(user, measure):
         return False
     lead = measure.measure_sections.order_by("position").values_list("unit_id", flat=True).first()
     return lead in reviewing or bool(reviewing & coordinator_ids())
+
+
+def people_with(codename, unit_id):
+    """Active users holding `codename` on the unit (e.g. the clerks of a county)."""
+    from django.contrib.auth import get_user_model
+
+    holders = UserObjectPermission.objects.filter(
+        permission__codename=codename,
+        content_type=ContentType.objects.get_for_model(Unit),
+        object_pk=str(unit_id),
+    ).values("user_id")
+    return get_user_model().objects.filter(pk__in=holders, is_active=True).order_by("username")
+
+
+def issuable_measures(user, plan):
+    """The measures of `plan` that `user` may open a round for."""
+    measures = plan.measures.prefetch_related("measure_sections").order_by("number")
+    return [measure for measure in measures if can_issue(user, measure)]

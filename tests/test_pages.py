@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests.conftest import PASSWORD
 
-PAGES = ["/", "/plan/", "/plan/measures/1/", "/plan/measures/21/"]
+PAGES = ["/", "/plan/", "/plan/measures/1/", "/plan/measures/21/", "/assignments/", "/assignments/rounds/"]
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -32,12 +32,12 @@ def test_a_wrong_password_is_refused_with_a_chinese_message(client, county_clerk
     assert "_auth_user_id" not in client.session
 
 
-def test_logging_in_leads_to_the_plan(client, county_clerk):
+def test_logging_in_leads_to_the_assignments(client, county_clerk):
     response = client.post(reverse("login"), {"username": "lishi_clerk", "password": PASSWORD}, follow=True)
-    assert response.request["PATH_INFO"] == "/plan/"
+    assert response.request["PATH_INFO"] == reverse("assignments:index")
     content = response.content.decode()
     assert "离石区 · 县局经办人" in content
-    assert "健全基层治理党的领导体制" in content
+    assert "督办事项" in content and "行动计划" in content  # both in the menu
 
 
 def test_the_plan_page_lists_the_five_groups_and_21_measures(client, county_clerk):

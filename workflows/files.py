@@ -107,8 +107,8 @@ def store(assignment, upload, *, by):
         if kind != expected:
             raise FileRefused(f"文件内容与扩展名“{extension}”不符;只接受真实的 {ALLOWED_LABEL} 文件")
         sha256 = digest.hexdigest()
-        relative = f"attachments/{sha256[:2]}/{sha256}"
-        final = root / relative
+        final = path_of(sha256)
+        relative = str(final.relative_to(root))
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
             temporary.unlink()
@@ -128,6 +128,16 @@ def store(assignment, upload, *, by):
     attachment.file.name = relative
     attachment.save()
     return attachment
+
+
+def path_of(sha256):
+    return Path(settings.MEDIA_ROOT) / "attachments" / sha256[:2] / sha256
+
+
+def discard_if_unused(sha256):
+    """Remove a stored file once no attachment row refers to its content."""
+    if not Attachment.objects.filter(sha256=sha256).exists():
+        path_of(sha256).unlink(missing_ok=True)
 
 
 def _size(count):

@@ -201,7 +201,11 @@ def start(assignment, *, by, version, comment=""):
 
 
 def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
-    """The county submits its report: narrative, one value per target, and the attachments uploaded since."""
+    """The county submits its report: a narrative, one value per target, and its attachments.
+
+    Attachments are cumulative: a submission carries every file of the earlier ones and those uploaded
+    since; once submitted, a file stays part of the record.
+    """
     narrative = (narrative or "").strip()
     if not narrative:
         raise Invalid("请填写工作情况", field="narrative")
@@ -215,10 +219,11 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
         IndicatorValue.objects.bulk_create(
             IndicatorValue(submission=submission, target=target, value=value) for target, value in values
         )
-        pending = list(Attachment.objects.filter(assignment=row, submission=None).values_list("pk", "sha256"))
+        files = list(Attachment.objects.filter(assignment=row).order_by("pk").values_list("pk", "sha256", "submission"))
+        pending = [pk for pk, _, first_submitted in files if first_submitted is None]
         if pending:
-            Attachment.objects.filter(pk__in=[pk for pk, _ in pending]).update(submission=submission)
-        attachments = [sha256 for _, sha256 in pending]
+            Attachment.objects.filter(pk__in=pending).update(submission=submission)
+        attachments = [sha256 for _, sha256, _ in files]
         flows.finish(row.task_id, by, act.now)
         review = flows.review_task(row.process_id, row.lead_section_id, now=act.now)
         flows.Task.objects.bulk_create([review])
@@ -354,6 +359,24 @@ def attach(assignment, *, by, upload):
             return files.store(row, upload, by=by)
         except files.FileRefused as error:
             raise Invalid(str(error), field="file") from None
+
+
+def detach(assignment, *, by, attachment_id):
+    """Remove an uploaded file that no submission carries yet (a wrong upload, say)."""
+    from . import files
+
+    with transaction.atomic():
+        row = _lock(assignment)
+        if not can(by, Action.ATTACH, row):
+            raise NotAllowed("只有本县经办人可以删除附件")
+        attachment = Attachment.objects.filter(assignment=row, pk=attachment_id).first()
+        if attachment is None:
+            raise Invalid("没有这个附件", field="attachment")
+        if attachment.submission_id is not None:
+            raise Conflict("已报送的附件是记录的一部分,不能删除", state=row.state, version=row.version)
+        attachment.delete()
+        transaction.on_commit(lambda: files.discard_if_unused(attachment.sha256))
+    return row
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,135 @@
-from django.shortcuts import get_object_or_404, redirect
+"""The assignment pages. A view that changes state looks the assignment up through the scoped
+queryset (another county's id is a 404), validates a small form, calls one action, and redirects."""
 
-from assignments.models import Assignment
-from permissions.checks import visible_to
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assignments import selectors
+from assignments.models import Attachment, Round, Unit
+from permissions import roles
+from permissions.checks import Action, available_actions, issuable_measures, people_with, principal, visible_to
+
+from . import files, transitions
+from .forms import FORMS, FilterForm, OpenRoundForm, ReassignForm, SubmitForm, UploadForm
+from .models import Event
+
+
+@require_GET
+def assignment_list(request):
+    scoped = visible_to(request.user)
+    plan = selectors.current_plan()
+    form = FilterForm(
+        request.GET or None,
+        years=Round.objects.filter(plan=plan).values_list("year", flat=True),
+        measures=plan.measures.order_by("number"),
+        counties=_visible_counties(request.user),
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(selectors.assignment_list(scoped, **filters), 50).get_page(request.GET.get("page"))
+    return render(request, "workflows/assignment_list.html", {"form": form, "page": page})
+
+
+@require_GET
+def assignment_detail(request, pk):
+    assignment = selectors.assignment_detail(visible_to(request.user), pk)
+    return render(request, "workflows/assignment_detail.html", _detail_context(request.user, assignment))
+
+
+@require_POST
+def act(request, pk, action):
+    assignment = get_object_or_404(visible_to(request.user), pk=pk)
+    if action not in FORMS:
+        raise Http404("没有这个操作")
+    form = _action_form(action, assignment, request.POST)
+    if form.is_valid():
+        try:
+            _perform(action, assignment, request.user, form)
+        except transitions.NotAllowed as error:
+            raise PermissionDenied(error.message) from None
+        except transitions.Conflict as error:
+            messages.error(request, error.message)
+            return redirect("assignments:detail", pk=pk)
+        except transitions.Invalid as error:
+            form.add_error(
+                error.details.get("field") if error.details.get("field") in form.fields else None, error.message
+            )
+        else:
+            messages.success(request, f"已{transitions.ACTION_LABELS[action]}。")
+            return redirect("assignments:detail", pk=pk)
+    detail = selectors.assignment_detail(visible_to(request.user), pk)
+    context = _detail_context(request.user, detail, failed=(action, form))
+    return render(request, "workflows/assignment_detail.html", context, status=400)
+
+
+@require_POST
+def upload(request, pk):
+    assignment = get_object_or_404(visible_to(request.user), pk=pk)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择要上传的文件")
+        return redirect("assignments:detail", pk=pk)
+    try:
+        attachment = transitions.attach(assignment, by=request.user, upload=form.cleaned_data["file"])
+    except transitions.NotAllowed as error:
+        raise PermissionDenied(error.message) from None
+    except transitions.ActionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"已上传附件“{attachment.name}”,将随下次报送提交。")
+    return redirect("assignments:detail", pk=pk)
+
+
+@require_POST
+def detach(request, pk, attachment_pk):
+    assignment = get_object_or_404(visible_to(request.user), pk=pk)
+    try:
+        transitions.detach(assignment, by=request.user, attachment_id=attachment_pk)
+    except transitions.NotAllowed as error:
+        raise PermissionDenied(error.message) from None
+    except transitions.ActionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "已删除附件。")
+    return redirect("assignments:detail", pk=pk)
+
+
+@require_GET
+def download(request, pk):
+    """The only way a stored file leaves the server: to someone who may see its assignment."""
+    attachment = get_object_or_404(Attachment, pk=pk, assignment__in=visible_to(request.user))
+    path = files.path_of(attachment.sha256)
+    if not path.exists():
+        raise Http404("附件文件缺失")
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=attachment.name)
+    response["Content-Type"] = attachment.content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def rounds(request):
+    plan = selectors.current_plan()
+    measures = issuable_measures(request.user, plan)
+    form = OpenRoundForm(request.POST or None, years=plan.years, measures=measures) if measures else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("你无权下达报送任务")
+        if form.is_valid():
+            try:
+                round_, created = transitions.open_round(
+                    form.cleaned_data["year"], by=request.user, plan=plan, measures=form.cleaned_data["measures"]
+                )
+            except transitions.ActionError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"{round_.year} 年度已下达:新建督办事项 {created} 个。")
+                return redirect("assignments:rounds")
+    summary = selectors.round_summary(visible_to(request.user), plan)
+    return render(request, "workflows/rounds.html", {"plan": plan, "form": form, "summary": summary})
 
 
 def task_redirect(request, process_pk, task_pk=None, **kwargs):
@@ -10,4 +138,55 @@ def task_redirect(request, process_pk, task_pk=None, **kwargs):
     return redirect("assignments:detail", pk=assignment.pk)
 
 
-__all__ = ["Assignment", "task_redirect"]
+def _visible_counties(user):
+    who = principal(user)
+    counties = Unit.objects.counties()
+    if not who.sees_everything and who.units_with(roles.WORK):
+        counties = counties.filter(pk__in=who.units_with(roles.VIEW))
+    return list(counties.values_list("name", flat=True))
+
+
+def _action_form(action, assignment, data=None):
+    initial = {"version": assignment.version}
+    if action == Action.SUBMIT:
+        return SubmitForm(data, initial=initial, targets=assignment.item.targets.all())
+    if action == Action.REASSIGN:
+        colleagues = people_with(roles.WORK, assignment.county_id).exclude(pk=assignment.assignee_id)
+        return ReassignForm(data, initial=initial, colleagues=colleagues)
+    return FORMS[action](data, initial=initial)
+
+
+def _perform(action, assignment, user, form):
+    data = form.cleaned_data
+    common = {"by": user, "version": data["version"]}
+    if action == Action.SUBMIT:
+        return transitions.submit(assignment, narrative=data["narrative"], indicators=form.indicators(), **common)
+    if action in (Action.RETURN, Action.CANCEL):
+        function = transitions.return_for_rework if action == Action.RETURN else transitions.cancel
+        return function(assignment, reason=data["reason"], **common)
+    if action == Action.COUNTERSIGN:
+        return transitions.countersign(assignment, opinion=data["opinion"], agree=data["agree"], **common)
+    if action == Action.REASSIGN:
+        return transitions.reassign(assignment, to=data["to"], comment=data["comment"], **common)
+    return getattr(transitions, action)(assignment, comment=data["comment"], **common)
+
+
+def _detail_context(user, assignment, failed=None):
+    available = available_actions(user, assignment)
+    actions = [action for action in available if action != Action.ATTACH]
+    forms = {action: _action_form(action, assignment) for action in actions}
+    if failed:
+        forms[failed[0]] = failed[1]
+    submissions = list(assignment.submissions.all())
+    reports = [
+        (submission, selectors.changes(submission, submissions[index + 1] if index + 1 < len(submissions) else None))
+        for index, submission in enumerate(submissions)
+    ]
+    return {
+        "assignment": assignment,
+        "actions": [(action, transitions.ACTION_LABELS[action], forms[action]) for action in actions],
+        "can_attach": Action.ATTACH in available,
+        "upload_form": UploadForm(),
+        "reports": reports,
+        "events": Event.objects.filter(assignment=assignment).order_by("sequence"),
+    }

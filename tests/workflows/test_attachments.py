@@ -1,0 +1,180 @@
+"""Attachments: real files, checked by content and size, stored once by SHA-256, served only to those
+who may see their assignment."""
+
+import hashlib
+import io
+import struct
+import zipfile
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook
+
+from workflows import transitions
+
+from .conftest import fresh, snapshot
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+
+
+def png():
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b"")
+    )
+
+
+def xlsx():
+    book = Workbook()
+    book.active["A1"] = "未保站覆盖率"
+    book.active["B1"] = 45
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def docx():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def upload(name, content):
+    return SimpleUploadedFile(name, content)
+
+
+@pytest.fixture
+def working(assignment, walk, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    return walk.start(assignment)
+
+
+def stored_files(root):
+    return sorted(path for path in root.rglob("*") if path.is_file())
+
+
+@pytest.mark.parametrize(
+    "name, content, content_type",
+    [
+        ("报告.pdf", b"%PDF-1.7\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n%%EOF", "application/pdf"),
+        ("现场.PNG", png(), "image/png"),
+        ("照片.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32, "image/jpeg"),
+        ("统计.xlsx", xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("总结.docx", docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("旧表.xls", OLE, "application/vnd.ms-excel"),
+        ("旧文.doc", OLE, "application/msword"),
+    ],
+)
+def test_allowed_files_are_stored_under_their_sha256(working, county_clerk, tmp_path, name, content, content_type):
+    attachment = transitions.attach(working, by=county_clerk, upload=upload(name, content))
+    digest = hashlib.sha256(content).hexdigest()
+    assert (attachment.sha256, attachment.size, attachment.content_type) == (digest, len(content), content_type)
+    assert (tmp_path / "attachments" / digest[:2] / digest).read_bytes() == content
+    assert stored_files(tmp_path) == [tmp_path / "attachments" / digest[:2] / digest]
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("病毒.exe", b"MZ\x90\x00", "不支持的文件类型"),
+        ("无扩展名", b"%PDF-1.4", "不支持的文件类型"),
+        ("伪装.pdf", b"MZ\x90\x00\x03", "文件内容与扩展名"),
+        ("伪装.png", b"%PDF-1.4 not a png", "文件内容与扩展名"),
+        ("压缩包.xlsx", zipfile.ZipFile.__name__.encode(), "文件内容与扩展名"),
+        ("文档.xlsx", docx(), "文件内容与扩展名"),  # a Word file named as Excel
+        ("空.pdf", b"", "文件是空的"),
+    ],
+)
+def test_wrong_type_files_are_refused_and_leave_nothing(working, county_clerk, tmp_path, name, content, message):
+    before = snapshot(working)
+    with pytest.raises(transitions.Invalid, match=message):
+        transitions.attach(working, by=county_clerk, upload=upload(name, content))
+    assert snapshot(working) == before
+    assert stored_files(tmp_path) == []
+
+
+def test_an_oversized_file_is_refused_and_leaves_nothing(working, county_clerk, tmp_path, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1024
+    before = snapshot(working)
+    with pytest.raises(transitions.Invalid, match="文件过大"):
+        transitions.attach(working, by=county_clerk, upload=upload("大.pdf", b"%PDF-" + b"0" * 2000))
+    assert snapshot(working) == before
+    assert stored_files(tmp_path) == []
+
+
+def test_an_upload_larger_than_it_claims_is_cut_off_while_streaming(working, county_clerk, tmp_path, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1024
+    liar = upload("大.pdf", b"%PDF-" + b"0" * 5000)
+    liar.size = 10  # a client may send a false size; the stream is counted anyway
+    with pytest.raises(transitions.Invalid, match="文件过大"):
+        transitions.attach(working, by=county_clerk, upload=liar)
+    assert stored_files(tmp_path) == []
+
+
+def test_the_same_content_is_stored_once(working, county_clerk, tmp_path):
+    content = png()
+    first = transitions.attach(working, by=county_clerk, upload=upload("a.png", content))
+    second = transitions.attach(working, by=county_clerk, upload=upload("b.png", content))
+    assert first.sha256 == second.sha256 and first.pk != second.pk
+    assert len(stored_files(tmp_path)) == 1
+
+
+def test_file_names_are_cleaned(working, county_clerk):
+    attachment = transitions.attach(working, by=county_clerk, upload=upload("../../etc/报\x00告.pdf", b"%PDF-1.4"))
+    assert attachment.name == "报告.pdf"
+
+
+def test_attaching_needs_the_county_and_a_working_state(
+    assignment, walk, county_clerk, other_county_clerk, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path
+    with pytest.raises(transitions.Conflict, match="不能上传附件"):
+        transitions.attach(assignment, by=county_clerk, upload=upload("a.pdf", b"%PDF-1.4"))
+    a = walk.start(assignment)
+    with pytest.raises(transitions.NotAllowed):
+        transitions.attach(a, by=other_county_clerk, upload=upload("a.pdf", b"%PDF-1.4"))
+    assert stored_files(tmp_path) == []
+
+
+def test_attachments_carry_over_to_a_resubmission(working, walk, county_clerk):
+    first = transitions.attach(working, by=county_clerk, upload=upload("一.pdf", b"%PDF-1.4 one"))
+    a = walk.submit(fresh(working))
+    a = walk.begin_review(a)
+    a = walk.return_(a)
+    second = transitions.attach(a, by=county_clerk, upload=upload("二.pdf", b"%PDF-1.4 two"))
+    a = walk.submit(fresh(a))
+    events = a.events.filter(action="submit").order_by("sequence")
+    assert [event.attachments for event in events] == [[first.sha256], [first.sha256, second.sha256]]
+
+
+def test_a_pending_file_can_be_removed_but_a_submitted_one_cannot(
+    working, walk, county_clerk, tmp_path, django_capture_on_commit_callbacks
+):
+    wrong = transitions.attach(working, by=county_clerk, upload=upload("错.pdf", b"%PDF-1.4 wrong"))
+    with django_capture_on_commit_callbacks(execute=True):  # the file goes once the removal commits
+        transitions.detach(working, by=county_clerk, attachment_id=wrong.pk)
+    assert stored_files(tmp_path) == []
+    kept = transitions.attach(working, by=county_clerk, upload=upload("对.pdf", b"%PDF-1.4 right"))
+    walk.submit(fresh(working))
+    with pytest.raises(transitions.Conflict, match="不能删除"):
+        transitions.detach(working, by=county_clerk, attachment_id=kept.pk)
+    assert len(stored_files(tmp_path)) == 1
+
+
+def test_a_file_is_served_only_to_those_who_may_see_its_assignment(
+    client, working, county_clerk, other_county_clerk, section_chief, auditor
+):
+    attachment = transitions.attach(working, by=county_clerk, upload=upload("报告.pdf", b"%PDF-1.4 secret"))
+    url = reverse("assignments:download", args=[attachment.pk])
+    for user, status in [(county_clerk, 200), (section_chief, 200), (auditor, 200), (other_county_clerk, 404)]:
+        client.force_login(user)
+        assert client.get(url).status_code == status
+    client.logout()
+    assert client.get(url).status_code == 302

@@ -1,0 +1,20 @@
+from django.urls import path
+from viewflow.urls import Application
+
+from . import views
+
+
+class AssignmentApplication(Application):
+    """The assignments pages, in the site's menu."""
+
+    title = "督办事项"
+    icon = "assignment"
+    app_name = "assignments"
+
+    index_path = path("", views.assignment_list, name="index")
+    detail_path = path("<int:pk>/", views.assignment_detail, name="detail")
+    act_path = path("<int:pk>/actions/<str:action>/", views.act, name="act")
+    upload_path = path("<int:pk>/attachments/", views.upload, name="upload")
+    detach_path = path("<int:pk>/attachments/<int:attachment_pk>/delete/", views.detach, name="detach")
+    download_path = path("attachments/<int:pk>/", views.download, name="download")
+    rounds_path = path("rounds/", views.rounds, name="rounds")
