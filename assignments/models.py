@@ -254,7 +254,12 @@ class Target(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.subject}{self.get_comparator_display()}{self.value_display}"
+        return f"{self.label}{self.get_comparator_display()}{self.value_display}"
+
+    @property
+    def label(self):
+        """The subject, with the year the figure is for when the text gives one."""
+        return f"{self.subject}({self.year} 年)" if self.year else self.subject
 
     @property
     def value_display(self):
@@ -448,7 +453,7 @@ class IndicatorValue(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.target.subject}:{self.value}"
+        return f"{self.target.label}:{self.value}"
 
 
 class Attachment(models.Model):

@@ -121,7 +121,7 @@ def changes(submission, previous):
     for value in submission.values.all():
         old = before.get(value.target_id)
         if old is None or old.value != value.value:
-            found.append((value.target.subject, _number(old.value) if old else "—", _number(value.value)))
+            found.append((value.target.label, _number(old.value) if old else "—", _number(value.value)))
     for attachment in submission.attachments.all():  # the files this submission added
         found.append(("附件", "—", f"新增 {attachment.name}"))
     return found

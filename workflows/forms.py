@@ -45,7 +45,7 @@ class SubmitForm(ActionForm):
         self.targets = list(targets)
         for target in self.targets:
             self.fields[f"target_{target.pk}"] = forms.CharField(
-                label=f"{target.subject}(目标:{target.get_comparator_display()} {target.value_display})",
+                label=f"{target.label}:目标 {target.get_comparator_display()} {target.value_display}",
                 max_length=32,
             )
 

@@ -500,7 +500,7 @@ def _indicator_values(item_id, indicators):
     if unknown:
         raise Invalid(f"本事项没有编号为 {'、'.join(map(str, unknown))} 的指标", field="indicators")
     given = {str(key): value for key, value in indicators.items()}
-    missing = [target.subject for key, target in targets.items() if key not in given]
+    missing = [target.label for key, target in targets.items() if key not in given]
     if missing:
         raise Invalid(f"请填写指标:{'、'.join(missing)}", field="indicators")
     return [(target, _parse_value(target, given[key])) for key, target in targets.items()]
@@ -508,19 +508,19 @@ def _indicator_values(item_id, indicators):
 
 def _parse_value(target, raw):
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
-        raise Invalid(f"“{target.subject}”应填写数值", field="indicators")
+        raise Invalid(f"“{target.label}”应填写数值", field="indicators")
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
-        raise Invalid(f"“{target.subject}”应填写数值,而非“{raw}”", field="indicators") from None
+        raise Invalid(f"“{target.label}”应填写数值,而非“{raw}”", field="indicators") from None
     if not value.is_finite() or value < 0:
-        raise Invalid(f"“{target.subject}”不能为负数", field="indicators")
+        raise Invalid(f"“{target.label}”不能为负数", field="indicators")
     if target.kind == Target.Kind.PERCENT and value > 100:
-        raise Invalid(f"“{target.subject}”是百分比,不能超过 100", field="indicators")
+        raise Invalid(f"“{target.label}”是百分比,不能超过 100", field="indicators")
     if target.kind == Target.Kind.COUNT and value != value.to_integral_value():
-        raise Invalid(f"“{target.subject}”应填写整数", field="indicators")
+        raise Invalid(f"“{target.label}”应填写整数", field="indicators")
     if value.as_tuple().exponent < -2 or abs(value) >= Decimal("1e12"):
-        raise Invalid(f"“{target.subject}”最多保留两位小数", field="indicators")
+        raise Invalid(f"“{target.label}”最多保留两位小数", field="indicators")
     return value
 
 

@@ -10,6 +10,7 @@ class AssignmentApplication(Application):
     title = "督办事项"
     icon = "assignment"
     app_name = "assignments"
+    menu_template_name = "workflows/_menu.html"
 
     index_path = path("", views.assignment_list, name="index")
     detail_path = path("<int:pk>/", views.assignment_detail, name="detail")
