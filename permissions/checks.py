@@ -163,7 +163,7 @@ def can_issue(user, measure):
     reviewing = principal(user).units_with(roles.REVIEW)
     if not reviewing:
         return False
-    lead = measure.measure_sections.order_by("position").values_list("unit_id", flat=True).first()
+    lead = min(measure.measure_sections.all(), key=lambda link: link.position).unit_id  # prefetch-friendly
     return lead in reviewing or bool(reviewing & coordinator_ids())
 
 
