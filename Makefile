@@ -24,6 +24,7 @@ plan: migrate
 
 demo: plan
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py open_round 2024
 
 run: demo
 	@echo "督办已就绪:http://127.0.0.1:8000/ (演示账号见上表)"
