@@ -341,6 +341,24 @@ def cancel(assignment, *, by, version, reason):
     return act.row
 
 
+def perform(action, assignment, *, by, **data):
+    """Take `action` by its name (as the pages and the API name it) with the data that action takes."""
+    functions = {
+        Action.START: start,
+        Action.SUBMIT: submit,
+        Action.RECALL: recall,
+        Action.BEGIN_REVIEW: begin_review,
+        Action.ACCEPT: accept,
+        Action.RETURN: return_for_rework,
+        Action.COUNTERSIGN: countersign,
+        Action.REASSIGN: reassign,
+        Action.CANCEL: cancel,
+    }
+    if action not in functions:
+        raise Invalid(f"未知操作“{action}”,应为 {'、'.join(functions)} 之一", field="action")
+    return functions[action](assignment, by=by, **data)
+
+
 # ---------------------------------------------------------------------------------------------
 # Attachments (not a transition: files join the next submission)
 

@@ -147,28 +147,20 @@ def _visible_counties(user):
 
 
 def _action_form(action, assignment, data=None):
-    initial = {"version": assignment.version}
+    options = {"initial": {"version": assignment.version}, "auto_id": f"id_{action}_%s"}  # ids unique on the page
     if action == Action.SUBMIT:
-        return SubmitForm(data, initial=initial, targets=assignment.item.targets.all())
+        return SubmitForm(data, targets=assignment.item.targets.all(), **options)
     if action == Action.REASSIGN:
         colleagues = people_with(roles.WORK, assignment.county_id).exclude(pk=assignment.assignee_id)
-        return ReassignForm(data, initial=initial, colleagues=colleagues)
-    return FORMS[action](data, initial=initial)
+        return ReassignForm(data, colleagues=colleagues, **options)
+    return FORMS[action](data, **options)
 
 
 def _perform(action, assignment, user, form):
-    data = form.cleaned_data
-    common = {"by": user, "version": data["version"]}
+    data = dict(form.cleaned_data)
     if action == Action.SUBMIT:
-        return transitions.submit(assignment, narrative=data["narrative"], indicators=form.indicators(), **common)
-    if action in (Action.RETURN, Action.CANCEL):
-        function = transitions.return_for_rework if action == Action.RETURN else transitions.cancel
-        return function(assignment, reason=data["reason"], **common)
-    if action == Action.COUNTERSIGN:
-        return transitions.countersign(assignment, opinion=data["opinion"], agree=data["agree"], **common)
-    if action == Action.REASSIGN:
-        return transitions.reassign(assignment, to=data["to"], comment=data["comment"], **common)
-    return getattr(transitions, action)(assignment, comment=data["comment"], **common)
+        data = {"version": data["version"], "narrative": data["narrative"], "indicators": form.indicators()}
+    return transitions.perform(action, assignment, by=user, **data)
 
 
 def _detail_context(user, assignment, failed=None):

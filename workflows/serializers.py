@@ -1,0 +1,217 @@
+"""What the API reads and writes. Output is plain data; input bodies are checked here for shape, and
+by the action functions for meaning."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from assignments.models import Assignment, Attachment, Countersign, Measure, Round, State, Submission, Target, WorkItem
+from permissions.checks import available_actions
+
+from .models import Event
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="稳定的英文错误代码,如 invalid、not_authenticated、forbidden、not_found、conflict"
+    )
+    detail = serializers.CharField(help_text="中文说明,可直接展示给用户")
+
+
+class ConflictSerializer(ErrorSerializer):
+    version = serializers.IntegerField(help_text="事项当前的版本号")
+    state = serializers.ChoiceField(choices=State.choices, help_text="事项当前的状态")
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True, help_text="指标名称(附年度)")
+
+    class Meta:
+        model = Target
+        fields = ["id", "subject", "label", "comparator", "value", "unit", "kind", "year"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField(help_text="下载地址(同样校验可见范围)")
+    submission = serializers.SerializerMethodField(help_text="首次随第几次报送提交;null 表示尚未报送")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "content_type", "size", "sha256", "submission", "created", "download"]
+
+    def get_download(self, attachment) -> str:
+        return reverse("api:attachment-download", args=[attachment.pk])
+
+    def get_submission(self, attachment) -> int | None:
+        return attachment.submission.number if attachment.submission_id else None
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username")
+    indicators = serializers.SerializerMethodField(help_text="各指标填报值:{指标 id: 数值字符串}")
+    attachments = AttachmentSerializer(many=True, help_text="本次报送新增的附件(之前的附件随之沿用)")
+
+    class Meta:
+        model = Submission
+        fields = ["number", "narrative", "author", "created", "indicators", "attachments"]
+
+    def get_indicators(self, submission) -> dict[str, str]:
+        return {str(value.target_id): f"{value.value.normalize():f}" for value in submission.values.all()}
+
+
+class CountersignSerializer(serializers.ModelSerializer):
+    section = serializers.CharField(source="section.name")
+    author = serializers.CharField(source="author.username")
+    submission = serializers.IntegerField(source="submission.number")
+
+    class Meta:
+        model = Countersign
+        fields = ["section", "author", "agree", "opinion", "submission", "created"]
+
+
+class AssignmentRowSerializer(serializers.ModelSerializer):
+    round = serializers.IntegerField(source="round.year", help_text="报送年度")
+    measure = serializers.SerializerMethodField(help_text="重点任务:{number, title}")
+    item = serializers.SerializerMethodField(help_text="工作事项:{code, text}")
+    county = serializers.CharField(source="county.name", help_text="县级民政局")
+    lead_section = serializers.CharField(source="lead_section.name", help_text="牵头科室")
+    state_label = serializers.CharField(source="get_state_display", help_text="状态的中文名称")
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "round", "measure", "item", "county", "lead_section", "state", "state_label", "version", "due",
+                  "updated"]  # fmt: skip
+
+    def get_measure(self, assignment) -> dict:
+        measure = assignment.item.measure
+        return {"number": measure.number, "title": measure.title}
+
+    def get_item(self, assignment) -> dict:
+        return {"code": assignment.item.code, "text": assignment.item.measure_text}
+
+
+class AssignmentDetailSerializer(AssignmentRowSerializer):
+    key = serializers.CharField(help_text="标识:年度/事项编号/县")
+    assignee = serializers.SerializerMethodField(help_text="经办人用户名")
+    targets = TargetSerializer(source="item.targets", many=True, help_text="本事项的量化指标")
+    path_text = serializers.CharField(source="item.path_text", help_text="工作路径及任务指标")
+    sections = serializers.SerializerMethodField(help_text="责任科室,牵头在前")
+    submissions = SubmissionSerializer(many=True, help_text="全部报送,最新在前")
+    attachments = AttachmentSerializer(many=True, help_text="全部附件(含尚未报送的)")
+    countersigns = CountersignSerializer(many=True, help_text="会签意见")
+    actions = serializers.SerializerMethodField(help_text="当前用户现在可以执行的操作")
+
+    class Meta(AssignmentRowSerializer.Meta):
+        fields = [*AssignmentRowSerializer.Meta.fields, "key", "assignee", "path_text", "sections", "targets",
+                  "submissions", "attachments", "countersigns", "actions"]  # fmt: skip
+
+    def get_assignee(self, assignment) -> str | None:
+        return assignment.assignee.username if assignment.assignee_id else None
+
+    def get_sections(self, assignment) -> list[str]:
+        links = sorted(assignment.item.item_sections.all(), key=lambda link: link.position)
+        return [link.unit.name for link in links]
+
+    def get_actions(self, assignment) -> list[str]:
+        return available_actions(self.context["request"].user, assignment)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", help_text="操作人用户名;系统操作为空")
+    unit = serializers.CharField(source="unit_name", help_text="操作人所代表的单位")
+
+    class Meta:
+        model = Event
+        fields = ["sequence", "action", "from_state", "to_state", "actor", "unit", "at", "comment", "snapshot",
+                  "attachments", "prev_hash", "hash"]  # fmt: skip
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    opened_by = serializers.SerializerMethodField()
+    assignments = serializers.IntegerField(
+        source="visible_count", read_only=True, help_text="调用者可见的本年度督办事项数"
+    )
+
+    class Meta:
+        model = Round
+        fields = ["year", "opened_at", "opened_by", "assignments"]
+
+    def get_opened_by(self, round_) -> str | None:
+        return round_.opened_by.username if round_.opened_by_id else None
+
+
+class PlanItemSerializer(serializers.ModelSerializer):
+    years = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    sections = serializers.SerializerMethodField()
+    targets = TargetSerializer(many=True)
+
+    class Meta:
+        model = WorkItem
+        fields = ["id", "code", "measure_text", "path_text", "deadline_text", "years", "final_due", "sections_text",
+                  "sections", "targets"]  # fmt: skip
+
+    def get_sections(self, item) -> list[str]:
+        return [link.unit.name for link in sorted(item.item_sections.all(), key=lambda link: link.position)]
+
+
+class PlanMeasureSerializer(serializers.ModelSerializer):
+    group = serializers.CharField(source="group.number")
+    sections = serializers.SerializerMethodField()
+    items = PlanItemSerializer(many=True)
+
+    class Meta:
+        model = Measure
+        fields = ["number", "title", "group", "body", "sections_text", "sections", "countersign_required", "items"]
+
+    def get_sections(self, measure) -> list[str]:
+        return [link.unit.name for link in sorted(measure.measure_sections.all(), key=lambda link: link.position)]
+
+
+# Request bodies of the actions
+
+
+class VersionBody(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="调用者看到的版本号;与当前版本不符时返回 409")
+
+
+class CommentBody(VersionBody):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, help_text="备注")
+
+
+class SubmitBody(CommentBody):
+    narrative = serializers.CharField(max_length=20000, help_text="工作情况")
+    indicators = serializers.DictField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        help_text="各指标填报值:{指标 id: 数值},须覆盖本事项全部指标",
+    )
+
+
+class ReasonBody(VersionBody):
+    reason = serializers.CharField(max_length=2000, help_text="理由(必填)")
+
+
+class CountersignBody(VersionBody):
+    opinion = serializers.CharField(max_length=2000, help_text="会签意见")
+    agree = serializers.BooleanField(help_text="是否同意")
+
+
+class ReassignBody(CommentBody):
+    to = serializers.CharField(max_length=150, help_text="转办给本县的哪位经办人(用户名)")
+
+
+class UploadBody(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF、Word、Excel、JPEG 或 PNG,单个不超过 20 MiB")
+
+
+class ActionBody(VersionBody):
+    """Every field any action takes, for the schema; each action checks the ones it needs."""
+
+    comment = serializers.CharField(required=False, help_text="备注(start、recall、begin_review、accept、reassign)")
+    narrative = serializers.CharField(required=False, help_text="工作情况(submit 必填)")
+    indicators = serializers.DictField(
+        child=serializers.CharField(), required=False, help_text="{指标 id: 数值}(submit,须覆盖本事项全部指标)"
+    )
+    reason = serializers.CharField(required=False, help_text="理由(return、cancel 必填)")
+    opinion = serializers.CharField(required=False, help_text="会签意见(countersign 必填)")
+    agree = serializers.BooleanField(required=False, help_text="是否同意(countersign 必填)")
+    to = serializers.CharField(required=False, help_text="转办给本县哪位经办人的用户名(reassign 必填)")
