@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 # Development defaults; production sets its own environment (see README).
 export DEBUG ?= true
 export DJANGO_SETTINGS_MODULE := config.settings
+# The browser tests drive Playwright's sync API beside Django's live server.
+export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
 .PHONY: install run migrate plan demo test lint format check bench messages clean
 
