@@ -44,10 +44,13 @@ def measure_detail(plan, number):
     return measure
 
 
-def assignment_list(queryset, *, year=None, state=None, measure=None, county=None, section=None):
-    """A list of assignments (an already scoped queryset), filtered, with what a row shows joined in."""
-    from .models import Assignment  # noqa: F401 - the queryset is of assignments
+def assignment_list(queryset, *, year=None, state=None, measure=None, county=None, section=None, only=None):
+    """A list of assignments (an already scoped queryset), filtered, with what a row shows joined in.
 
+    `only` is an extra condition (a Q object), such as the user's to-do list.
+    """
+    if only is not None:
+        queryset = queryset.filter(only)
     if year:
         queryset = queryset.filter(round__year=year)
     if state:

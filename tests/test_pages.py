@@ -88,3 +88,51 @@ def test_plan_pages_cost_the_same_queries_however_many_items_the_plan_has(client
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small)
+
+
+def all_page_urls():
+    """Every URL pattern of the site (the pages, not the admin or the API), with 1 for each parameter."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern):
+                yield route
+
+    for route in walk(get_resolver().url_patterns):
+        if route.startswith(("admin/", "api/", "accounts/")) or route.startswith("^"):
+            continue
+        yield "/" + route.replace("<int:pk>", "1").replace("<int:number>", "1").replace(
+            "<int:attachment_pk>", "1"
+        ).replace("<str:action>", "start").replace("<int:process_pk>", "1").replace("<int:task_pk>", "1")
+
+
+def test_every_page_of_the_site_requires_login(client, plan):
+    urls = sorted(set(all_page_urls()))
+    assert "/assignments/rounds/" in urls and "/plan/measures/1/" in urls
+    for url in urls:
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 302, (method.__name__, url, response.status_code)
+            assert response["Location"].startswith(reverse("login")), url
+
+
+def test_the_settings_refuse_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    env["DEBUG"] = "maybe"
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True
+    )
+    assert "DEBUG must be true or false" in result.stderr

@@ -21,7 +21,7 @@ from assignments import selectors
 from assignments.models import Attachment, ItemSection, MeasureSection, Round, State, WorkItem
 from permissions.checks import Action, visible_to
 
-from . import files, transitions
+from . import files, flows, transitions
 from .models import Event
 from .serializers import (
     ActionBody,
@@ -150,6 +150,7 @@ class AssignmentList(generics.ListAPIView):
             OpenApiParameter("measure", int, description="重点任务序号 1–21"),
             OpenApiParameter("state", str, enum=State.values, description="状态"),
             OpenApiParameter("section", str, description="牵头科室名称,如 基政科"),
+            OpenApiParameter("todo", bool, description="true:只列出等待调用者办理的事项(本单位待认领的与本人待办的)"),
         ],
         responses={200: AssignmentRowSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
     )
@@ -159,11 +160,19 @@ class AssignmentList(generics.ListAPIView):
     def get_queryset(self):
         params = self.request.query_params
         filters = {"year": _int(params, "round"), "measure": _int(params, "measure")}
+        if params.get("todo") not in (None, "", "true", "false"):
+            raise exceptions.ValidationError({"todo": ["应为 true 或 false"]})
+        only = flows.to_do(self.request.user) if params.get("todo") == "true" else None
         state = params.get("state")
         if state and state not in State.values:
             raise exceptions.ValidationError({"state": [f"未知状态“{state}”,应为 {'、'.join(State.values)} 之一"]})
         return selectors.assignment_list(
-            _scoped(self.request), state=state, county=params.get("county"), section=params.get("section"), **filters
+            _scoped(self.request),
+            state=state,
+            county=params.get("county"),
+            section=params.get("section"),
+            only=only,
+            **filters,
         )
 
 

@@ -156,6 +156,15 @@ def finish_process(process_id, now, status=PROCESS.DONE):
     Process.objects.filter(pk=process_id).update(status=status, finished=now)
 
 
+def to_do(user):
+    """Assignments waiting for `user`: their open task is in the queue of the user's unit or in the
+    user's own inbox (viewflow's queue and inbox, routed by the unit grants)."""
+    from django.db.models import Q
+
+    queue = Task.objects.user_queue(user, flow_class=AssignmentFlow).filter(status=STATUS.NEW).values("pk")
+    return Q(task__in=queue) | Q(task__owner=user, task__status=STATUS.ASSIGNED)
+
+
 def lifecycle_diagram():
     """A Mermaid state diagram of `Assignment.state`, drawn from its transition declarations."""
     field = Assignment._meta.get_field("state")

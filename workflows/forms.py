@@ -71,6 +71,7 @@ FORMS = {
 
 
 class FilterForm(forms.Form):
+    todo = forms.BooleanField(label="只看待我办理", required=False)
     year = forms.TypedChoiceField(label="年度", required=False, coerce=int, empty_value=None)
     state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *State.choices])
     measure = forms.TypedChoiceField(label="重点任务", required=False, coerce=int, empty_value=None)

@@ -13,7 +13,7 @@ from assignments.models import Attachment, Round, Unit
 from permissions import roles
 from permissions.checks import Action, available_actions, issuable_measures, people_with, principal, visible_to
 
-from . import files, transitions
+from . import files, flows, transitions
 from .forms import FORMS, FilterForm, OpenRoundForm, ReassignForm, SubmitForm, UploadForm
 from .models import Event
 
@@ -28,8 +28,9 @@ def assignment_list(request):
         measures=plan.measures.order_by("number"),
         counties=_visible_counties(request.user),
     )
-    filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(selectors.assignment_list(scoped, **filters), 50).get_page(request.GET.get("page"))
+    filters = dict(form.cleaned_data) if form.is_valid() else {}
+    only = flows.to_do(request.user) if filters.pop("todo", False) else None
+    page = Paginator(selectors.assignment_list(scoped, only=only, **filters), 50).get_page(request.GET.get("page"))
     return render(request, "workflows/assignment_list.html", {"form": form, "page": page})
 
 

@@ -93,3 +93,45 @@ def test_load_demo_creates_one_account_per_role(plan):
     assert roles == {"county_clerk", "county_head", "section_staff", "section_chief", "leader", "auditor"}
     assert "lishi_clerk" in out.getvalue()
     assert User.objects.get(username="admin").is_superuser
+
+
+def test_an_administrator_gives_a_role_and_a_unit_in_the_admin(client, plan):
+    from assignments.models import Unit
+
+    admin = User.objects.create_superuser("boss", password=GOOD_PASSWORD)
+    client.force_login(admin)
+    response = client.post(
+        "/admin/auth/user/add/",
+        {
+            "username": "newclerk",
+            "password1": GOOD_PASSWORD,
+            "password2": GOOD_PASSWORD,
+            "role": "county_clerk",
+            "unit": Unit.objects.get(name="孝义市").pk,
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user = User.objects.get(username="newclerk")
+    assert (role_of(user), unit_of(user).name) == ("county_clerk", "孝义市")
+
+
+def test_the_admin_refuses_a_unit_of_the_wrong_kind(client, plan):
+    from assignments.models import Unit
+
+    admin = User.objects.create_superuser("boss", password=GOOD_PASSWORD)
+    client.force_login(admin)
+    response = client.post(
+        "/admin/auth/user/add/",
+        {
+            "username": "wrong",
+            "password1": GOOD_PASSWORD,
+            "password2": GOOD_PASSWORD,
+            "role": "section_chief",
+            "unit": Unit.objects.get(name="孝义市").pk,
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 200
+    assert "单位必须是科室" in response.content.decode()
+    assert not User.objects.filter(username="wrong").exists()

@@ -306,3 +306,28 @@ def test_ten_accepts_racing_against_a_live_server_end_with_one_200(committed, li
     assert sorted(statuses) == [200] + [409] * 9
     assert Event.objects.filter(assignment=a, action="accept").count() == 1
     assert Assignment.objects.get(pk=a.pk).state == State.ACCEPTED
+
+
+def test_the_detail_and_the_events_cost_the_same_queries_however_long_the_history(
+    api, assignment, walk, section_chief, county_clerk, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path
+    client = api(section_chief)
+    a = walk.to(assignment, "returned")
+
+    def cost(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    detail, events = f"/api/v1/assignments/{a.pk}/", f"/api/v1/assignments/{a.pk}/events/"
+    small = cost(detail), cost(events)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    for index in range(3):
+        transitions.attach(
+            fresh(a), by=county_clerk, upload=SimpleUploadedFile(f"{index}.pdf", b"%PDF-1.4 " + bytes([48 + index]))
+        )
+        a = walk.return_(walk.begin_review(walk.submit(fresh(a))))
+    assert len(client.get(detail).json()["submissions"]) == 4
+    assert (cost(detail), cost(events)) == small

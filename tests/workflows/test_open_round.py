@@ -72,8 +72,10 @@ def test_a_section_chief_issues_the_measures_their_section_leads(plan, other_sec
     assert Assignment.objects.count() == 42 * 13
 
 
-def test_people_who_are_not_chiefs_cannot_open_a_round(plan, county_clerk, section_staff, auditor):
-    for user in (county_clerk, section_staff, auditor):
+def test_people_who_are_not_chiefs_cannot_open_a_round(
+    plan, county_clerk, county_head, section_staff, co_section_staff, leader, auditor
+):
+    for user in (county_clerk, county_head, section_staff, co_section_staff, leader, auditor):
         with pytest.raises(transitions.NotAllowed):
             transitions.open_round(2024, by=user)
     assert not Assignment.objects.exists()

@@ -207,3 +207,22 @@ def test_the_detail_page_costs_the_same_queries_however_long_the_history(
         response = client.get(detail(a))
     assert len(response.context["reports"]) == 4
     assert len(large) == len(small), [q["sql"][:80] for q in large.captured_queries]
+
+
+def test_the_to_do_list_follows_the_queue_and_the_inbox(
+    client, assignment, walk, county_clerk, section_chief, make_user
+):
+    colleague = make_user("lishi_clerk2", "county_clerk", "离石区")
+
+    def to_do(user):
+        client.force_login(user)
+        return {a.key for a in client.get(reverse("assignments:index"), {"todo": "on"}).context["page"]}
+
+    assert to_do(county_clerk) == {"2024/7a/离石区", "2024/7b/离石区"}  # the county's queue
+    assert to_do(section_chief) == set()
+    a = walk.start(assignment)
+    assert to_do(county_clerk) == {"2024/7a/离石区", "2024/7b/离石区"}  # now in the clerk's inbox
+    assert to_do(colleague) == {"2024/7b/离石区"}  # taken by a colleague: no longer in the queue
+    walk.submit(fresh(a))
+    assert to_do(section_chief) == {"2024/7a/离石区"}
+    assert to_do(county_clerk) == {"2024/7b/离石区"}
