@@ -8,6 +8,7 @@ nothing has changed.
 """
 
 import logging
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
@@ -97,11 +98,16 @@ def open_round(year, *, by=None, plan=None, measures=None):
             numbers = "、".join(str(measure.number) for measure in refused)
             raise NotAllowed(f"你无权下达第 {numbers} 项重点任务(须由牵头科室或基政科科长下达)")
     if not chosen:
+        if by is None:
+            raise Invalid("没有选择要下达的重点任务")
         raise NotAllowed("你没有可下达的重点任务(须由牵头科室或基政科科长下达)")
     unit = _acting_unit(by, roles.REVIEW) if by else None
-    with transaction.atomic():
-        round_, _ = Round.objects.get_or_create(plan=plan, year=year, defaults={"opened_by": by})
-        created = _issue(round_, chosen, by=by, unit=unit)
+    try:
+        with transaction.atomic():
+            round_, _ = Round.objects.get_or_create(plan=plan, year=year, defaults={"opened_by": by})
+            created = _issue(round_, chosen, by=by, unit=unit)
+    except IntegrityError:  # someone opened the same assignments at the same moment
+        raise Conflict(f"{year} 年度正由他人同时下达,请稍后刷新查看") from None
     return round_, created
 
 
@@ -206,11 +212,9 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
     Attachments are cumulative: a submission carries every file of the earlier ones and those uploaded
     since; once submitted, a file stays part of the record.
     """
-    narrative = (narrative or "").strip()
-    if not narrative:
-        raise Invalid("请填写工作情况", field="narrative")
     with _action(assignment, Action.SUBMIT, by, version) as act:
         row = act.row
+        narrative = _required(narrative, "请填写工作情况", "narrative")
         values = _indicator_values(row.item_id, indicators or {})
         number = Submission.objects.filter(assignment=row).count() + 1
         submission = Submission.objects.create(
@@ -281,11 +285,9 @@ def accept(assignment, *, by, version, comment=""):
 
 def return_for_rework(assignment, *, by, version, reason):
     """The lead section returns the report with a reason; the county's task reopens."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid("退回必须填写理由", field="reason")
     with _action(assignment, Action.RETURN, by, version) as act:
         row = act.row
+        reason = _required(reason, "退回必须填写理由", "reason")
         flows.finish(row.task_id, by, act.now)
         decide = flows.gateway(row.process_id, act.now)
         work = flows.work_task(row.process_id, row.county_id, assignee_id=row.assignee_id, now=act.now)
@@ -298,13 +300,11 @@ def return_for_rework(assignment, *, by, version, reason):
 
 def countersign(assignment, *, by, version, opinion, agree):
     """A co-operating section adds its opinion (会签) to the report under review."""
-    opinion = (opinion or "").strip()
-    if not opinion:
-        raise Invalid("请填写会签意见", field="opinion")
-    if not isinstance(agree, bool):
-        raise Invalid("请选择同意或不同意", field="agree")
     with _action(assignment, Action.COUNTERSIGN, by, version) as act:
         row = act.row
+        opinion = _required(opinion, "请填写会签意见", "opinion")
+        if not isinstance(agree, bool):
+            raise Invalid("请选择同意或不同意", field="agree")
         submission = Submission.objects.filter(assignment=row).order_by("-number").first()
         Countersign.objects.create(
             assignment=row, submission=submission, section=act.unit, author=by, agree=agree, opinion=opinion,
@@ -328,11 +328,9 @@ def reassign(assignment, *, by, version, to, comment=""):
 
 def cancel(assignment, *, by, version, reason):
     """The lead section cancels the assignment with a reason; its process ends as cancelled."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid("撤销必须填写理由", field="reason")
     with _action(assignment, Action.CANCEL, by, version) as act:
         row = act.row
+        reason = _required(reason, "撤销必须填写理由", "reason")
         if row.task_id:
             flows.cancel_task(row.task_id, act.now)
         flows.finish_process(row.process_id, act.now, status=PROCESS.CANCELED)
@@ -440,51 +438,44 @@ class _Act:
         transaction.on_commit(lambda: logger.info("assignment %s: %s by %s → %s", pk, label, self.by, state))
 
 
-class _action:
-    """Context manager: transaction, lock, permission, version and state checks, the FSM move."""
+@contextmanager
+def _action(assignment, action, by, version):
+    """One transaction: lock the row, check permission, version and state, move the FSM; yield the act.
 
-    def __init__(self, assignment, action, by, version):
-        self.assignment, self.action, self.by, self.version = assignment, action, by, version
-
-    def __enter__(self):
-        self.atomic = transaction.atomic()
-        self.atomic.__enter__()
-        try:
-            return self._begin()
-        except BaseException as error:
-            self.atomic.__exit__(type(error), error, error.__traceback__)
-            raise
-
-    def _begin(self):
-        row = _lock(self.assignment)
-        label = ACTION_LABELS[self.action]
-        if not can(self.by, self.action, row):
+    Whatever the body raises rolls all of it back, so a refusal at any point changes nothing.
+    """
+    with transaction.atomic():
+        row = _lock(assignment)
+        label = ACTION_LABELS[action]
+        if not can(by, action, row):
             raise NotAllowed(f"你无权对此事项执行“{label}”")
-        if not isinstance(self.version, int) or isinstance(self.version, bool):
+        if not isinstance(version, int) or isinstance(version, bool):
             raise Invalid("缺少版本号(version)", field="version")
-        if self.version != row.version:
+        if version != row.version:
             raise Conflict(
-                f"事项已被他人更新(你看到的是第 {self.version} 版,"
+                f"事项已被他人更新(你看到的是第 {version} 版,"
                 f"当前为第 {row.version} 版、{row.get_state_display()}),请刷新后再操作",
                 state=row.state,
                 version=row.version,
             )
         from_state = row.state
-        method = getattr(row, "return_for_rework" if self.action == Action.RETURN else self.action)
         try:
-            method()
+            getattr(row, "return_for_rework" if action == Action.RETURN else action)()  # the FSM move
         except TransitionNotAllowed:
             raise Conflict(
                 f"事项当前为“{row.get_state_display()}”,不能{label}", state=row.state, version=row.version
             ) from None
-        self.act = _Act(row, self.action, self.by, _acting_unit_for(self.by, self.action, row), timezone.now(),
-                        from_state)  # fmt: skip
-        return self.act
+        act = _Act(row, action, by, _acting_unit_for(by, action, row), timezone.now(), from_state)
+        yield act
+        if not act.finished:  # pragma: no cover - every action function finishes its act
+            raise RuntimeError(f"{action} did not record its event")
 
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None and not self.act.finished:  # pragma: no cover - a programming error
-            exc_type, exc = RuntimeError, RuntimeError("action did not finish")
-        return self.atomic.__exit__(exc_type, exc, tb)
+
+def _required(text, message, field):
+    text = (text or "").strip() if isinstance(text, str) or text is None else text
+    if not isinstance(text, str) or not text:
+        raise Invalid(message, field=field)
+    return text
 
 
 def _lock(assignment):
