@@ -8,12 +8,14 @@ or a state that does not allow the action (with the current `version` and `state
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
+from rest_framework.decorators import api_view, permission_classes, schema
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
@@ -50,6 +52,9 @@ ERRORS = {
     404: OpenApiResponse(ErrorSerializer, description="事项不存在或调用者无权查看(两者答复相同)"),
     409: OpenApiResponse(ConflictSerializer, description="版本已过期或当前状态不允许此操作;返回当前版本和状态"),
 }
+
+PAGE_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="页码超出范围")
+FILE_TYPES = sorted({content_type for content_type, _ in files.TYPES.values()})
 
 # action (as in the URL) → its request body
 BODIES = {
@@ -152,7 +157,7 @@ class AssignmentList(generics.ListAPIView):
             OpenApiParameter("section", str, description="牵头科室名称,如 基政科"),
             OpenApiParameter("todo", bool, description="true:只列出等待调用者办理的事项(本单位待认领的与本人待办的)"),
         ],
-        responses={200: AssignmentRowSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
+        responses={200: AssignmentRowSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401], 404: PAGE_NOT_FOUND},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -230,7 +235,7 @@ class AssignmentEvents(generics.ListAPIView):
     @extend_schema(
         summary="一个督办事项的历史记录",
         description="由旧到新;每条记录的 hash 覆盖其内容与上一条的 hash(prev_hash)。",
-        responses={200: EventSerializer(many=True), 401: ERRORS[401], 404: ERRORS[404]},
+        responses={200: EventSerializer(many=True), 401: ERRORS[401], 404: ERRORS[404]},  # also a page out of range
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -265,7 +270,11 @@ class AttachmentDownload(APIView):
     @extend_schema(
         summary="下载附件",
         description="只有能查看所属督办事项的人可以下载。",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 401: ERRORS[401], 404: ERRORS[404]},
+        responses={
+            **{(200, content_type): OpenApiTypes.BINARY for content_type in FILE_TYPES},
+            401: ERRORS[401],
+            404: ERRORS[404],
+        },
     )
     def get(self, request, pk):
         attachment = generics.get_object_or_404(Attachment, pk=pk, assignment__in=_scoped(request))
@@ -329,6 +338,14 @@ class RoundList(APIView):
         return Response(RoundSerializer(rounds, many=True).data)
 
 
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@permission_classes([AllowAny])
+@schema(None)
+def unknown(request, rest=""):
+    """Any other path under /api/v1/: a JSON 404, like every other error of the API."""
+    raise exceptions.NotFound("没有这个接口")
+
+
 def _api(view):
     """DRF answers for itself (401 in JSON), so the site-wide login redirect does not apply."""
     return login_not_required(view.as_view())
@@ -344,4 +361,5 @@ urlpatterns = [
     path("attachments/<int:pk>/", _api(AttachmentDownload), name="attachment-download"),
     path("plan/", _api(PlanView), name="plan"),
     path("rounds/", _api(RoundList), name="rounds"),
+    re_path(r"^(?P<rest>.*)$", login_not_required(unknown)),
 ]

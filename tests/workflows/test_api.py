@@ -331,3 +331,10 @@ def test_the_detail_and_the_events_cost_the_same_queries_however_long_the_histor
         a = walk.return_(walk.begin_review(walk.submit(fresh(a))))
     assert len(client.get(detail).json()["submissions"]) == 4
     assert (cost(detail), cost(events)) == small
+
+
+def test_an_unknown_api_path_is_a_json_404(api, county_clerk):
+    for url in ["/api/v1/assignments/null/", "/api/v1/nothing/", "/api/v1/assignments/1/actions/"]:
+        response = api(county_clerk).get(url)
+        assert response.status_code == 404, url
+        assert response.json()["code"] == "not_found"
