@@ -303,18 +303,11 @@ class State(models.TextChoices):
 
 
 class AssignmentQuerySet(models.QuerySet):
-    def for_county(self, county):
-        return self.filter(county=county)
-
     def in_round(self, year):
         return self.filter(round__year=year)
 
-    def open(self):
-        return self.exclude(state__in=[State.ACCEPTED, State.CANCELLED])
-
-    def with_listing(self):
-        """What a list row shows, in one query."""
-        return self.select_related("round", "item__measure", "county", "lead_section")
+    def led_by(self, section_name):
+        return self.filter(lead_section__name=section_name)
 
 
 class Assignment(FSMModelMixin, models.Model):
@@ -408,10 +401,6 @@ class Assignment(FSMModelMixin, models.Model):
     )
     def cancel(self):
         pass
-
-    @property
-    def is_open(self):
-        return self.state not in (State.ACCEPTED, State.CANCELLED)
 
 
 def _attachment_path(instance, filename):

@@ -52,7 +52,7 @@ def assignment_list(queryset, *, year=None, state=None, measure=None, county=Non
     if only is not None:
         queryset = queryset.filter(only)
     if year:
-        queryset = queryset.filter(round__year=year)
+        queryset = queryset.in_round(year)
     if state:
         queryset = queryset.filter(state=state)
     if measure:
@@ -60,7 +60,7 @@ def assignment_list(queryset, *, year=None, state=None, measure=None, county=Non
     if county:
         queryset = queryset.filter(county__name=county)
     if section:
-        queryset = queryset.filter(lead_section__name=section)
+        queryset = queryset.led_by(section)
     return queryset.select_related("round", "item__measure", "county", "lead_section").order_by(
         "-round__year", "item__measure__number", "item__position", "county__position"
     )

@@ -58,6 +58,7 @@ class Principal:
     grants: dict = field(default_factory=dict)
     global_perms: frozenset = frozenset()
     units: dict = field(default_factory=dict)  # {pk: Unit} of every unit in `grants`
+    coordinators: set | None = None  # filled by `coordinator_ids` when first needed
 
     def units_with(self, codename):
         return self.grants.get(codename, set())
@@ -91,8 +92,12 @@ def principal(user):
     return user._duban_principal
 
 
-def coordinator_ids():
-    return set(Plan.objects.exclude(coordinator=None).values_list("coordinator_id", flat=True))
+def coordinator_ids(user):
+    """The coordinating sections of the plans (read once per user object, like the grants)."""
+    who = principal(user)
+    if who.coordinators is None:
+        who.coordinators = set(Plan.objects.exclude(coordinator=None).values_list("coordinator_id", flat=True))
+    return who.coordinators
 
 
 def visible_to(user, queryset=None):
@@ -104,7 +109,7 @@ def visible_to(user, queryset=None):
     visible = who.units_with(roles.VIEW)
     if not visible:
         return queryset.none()
-    sections = set(Unit.objects.filter(pk__in=visible, kind=Unit.Kind.SECTION).values_list("pk", flat=True))
+    sections = {pk for pk in visible if who.units[pk].kind == Unit.Kind.SECTION}
     condition = Q(county_id__in=visible - sections)
     if sections:
         condition |= Q(round__plan__coordinator_id__in=sections)
@@ -113,10 +118,6 @@ def visible_to(user, queryset=None):
             MeasureSection.objects.filter(measure_id=OuterRef("item__measure_id"), unit_id__in=sections)
         )
     return queryset.filter(condition)
-
-
-def can_see(user, assignment):
-    return visible_to(user, Assignment.objects.filter(pk=assignment.pk)).exists()
 
 
 def co_section_ids(assignment):
@@ -164,7 +165,7 @@ def can_issue(user, measure):
     if not reviewing:
         return False
     lead = min(measure.measure_sections.all(), key=lambda link: link.position).unit_id  # prefetch-friendly
-    return lead in reviewing or bool(reviewing & coordinator_ids())
+    return lead in reviewing or bool(reviewing & coordinator_ids(user))
 
 
 def people_with(codename, unit_id):

@@ -138,7 +138,9 @@ def _issue(round_, measures, *, by, unit):
     if not pairs:
         return 0
     count = len(_create(round_, pairs, _lead_sections(items), by=by, unit=unit))
-    transaction.on_commit(lambda: logger.info("round %s: %s assignments issued by %s", round_.year, count, by))
+    transaction.on_commit(
+        lambda: logger.info("round %s: %s assignments issued by %s", round_.year, count, by or "the system")
+    )
     return count
 
 
