@@ -95,43 +95,31 @@ def test_load_demo_creates_one_account_per_role(plan):
     assert User.objects.get(username="admin").is_superuser
 
 
-def test_an_administrator_gives_a_role_and_a_unit_in_the_admin(client, plan):
+def add_in_admin(client, username, role, unit_name):
     from assignments.models import Unit
 
-    admin = User.objects.create_superuser("boss", password=GOOD_PASSWORD)
-    client.force_login(admin)
-    response = client.post(
+    client.force_login(User.objects.create_superuser("boss", password=GOOD_PASSWORD))
+    return client.post(
         "/admin/auth/user/add/",
         {
-            "username": "newclerk",
+            "username": username,
             "password1": GOOD_PASSWORD,
             "password2": GOOD_PASSWORD,
-            "role": "county_clerk",
-            "unit": Unit.objects.get(name="孝义市").pk,
+            "role": role,
+            "unit": Unit.objects.get(name=unit_name).pk,
             "usable_password": "true",
         },
     )
-    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def test_an_administrator_gives_a_role_and_a_unit_in_the_admin(client, plan):
+    assert add_in_admin(client, "newclerk", "county_clerk", "孝义市").status_code == 302
     user = User.objects.get(username="newclerk")
     assert (role_of(user), unit_of(user).name) == ("county_clerk", "孝义市")
 
 
 def test_the_admin_refuses_a_unit_of_the_wrong_kind(client, plan):
-    from assignments.models import Unit
-
-    admin = User.objects.create_superuser("boss", password=GOOD_PASSWORD)
-    client.force_login(admin)
-    response = client.post(
-        "/admin/auth/user/add/",
-        {
-            "username": "wrong",
-            "password1": GOOD_PASSWORD,
-            "password2": GOOD_PASSWORD,
-            "role": "section_chief",
-            "unit": Unit.objects.get(name="孝义市").pk,
-            "usable_password": "true",
-        },
-    )
+    response = add_in_admin(client, "wrong", "section_chief", "孝义市")
     assert response.status_code == 200
     assert "单位必须是科室" in response.content.decode()
     assert not User.objects.filter(username="wrong").exists()
