@@ -79,36 +79,42 @@ def _unit_content_type():
 
 def _task(process_id, node, *, status=STATUS.NEW, owner_id=None, permission=None, unit=None, now=None, **fields):
     """An unsaved task row of `node`, as viewflow's activation would fill it."""
-    task = Task(
-        process_id=process_id,
-        flow_task=node,
-        flow_task_type=node.task_type,
-        status=status,
-        owner_id=owner_id,
-        token=Token("start"),
-        data={},
-        created=now or timezone.now(),
+    return Task(**task_row(process_id, node, status=status, owner_id=owner_id, permission=permission, unit=unit,
+                           now=now, **fields))  # fmt: skip
+
+
+def task_row(process_id, node, *, status=STATUS.NEW, owner_id=None, permission=None, unit=None, now=None, **fields):
+    """The values of a task row of `node`, as viewflow's activation would fill them."""
+    row = {
+        "process_id": process_id,
+        "flow_task": node,
+        "flow_task_type": node.task_type,
+        "status": status,
+        "owner_id": owner_id,
+        "token": Token("start"),
+        "data": {},
+        "created": now or timezone.now(),
         **fields,
-    )
+    }
     if permission:
-        task.owner_permission = permission
-        task.owner_permission_content_type = _unit_content_type()
-        task.owner_permission_obj_pk = str(unit.pk if isinstance(unit, Unit) else unit)
-    return task
+        row["owner_permission"] = permission
+        row["owner_permission_content_type_id"] = _unit_content_type().pk
+        row["owner_permission_obj_pk"] = str(unit.pk if isinstance(unit, Unit) else unit)
+    return row
 
 
 def work_task(process_id, county_id, assignee_id=None, now=None):
     """The county's task: in its queue, or in the assignee's inbox when someone already works on it."""
-    status = STATUS.ASSIGNED if assignee_id else STATUS.NEW
-    return _task(
-        process_id,
-        AssignmentFlow.work,
-        status=status,
-        owner_id=assignee_id,
-        permission=WORK_PERMISSION,
-        unit=county_id,
-        now=now,
-    )
+    return _task(process_id, AssignmentFlow.work, **_work(county_id, assignee_id), now=now)
+
+
+def _work(county_id, assignee_id=None):
+    return {
+        "status": STATUS.ASSIGNED if assignee_id else STATUS.NEW,
+        "owner_id": assignee_id,
+        "permission": WORK_PERMISSION,
+        "unit": county_id,
+    }
 
 
 def review_task(process_id, lead_section_id, now=None):
@@ -116,11 +122,13 @@ def review_task(process_id, lead_section_id, now=None):
 
 
 def start_rows(processes, now):
-    """For new processes: their finished start task and their open work task, as viewflow starts them."""
+    """For new processes (pk, county pk): the values of their finished start task and open work task."""
     starts, works = [], []
-    for process, county_id in processes:
-        starts.append(_task(process.pk, AssignmentFlow.start, status=STATUS.DONE, now=now, started=now, finished=now))
-        works.append(work_task(process.pk, county_id, now=now))
+    for process_id, county_id in processes:
+        starts.append(
+            task_row(process_id, AssignmentFlow.start, status=STATUS.DONE, now=now, started=now, finished=now)
+        )
+        works.append(task_row(process_id, AssignmentFlow.work, now=now, **_work(county_id)))
     return starts, works
 
 

@@ -31,14 +31,13 @@ def digest(*, subject, sequence, action, from_state, to_state, actor_name, unit_
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def event_for(assignment, *, action, from_state, to_state, actor, unit, at, comment="",
-              snapshot=None, attachments=None):  # fmt: skip
-    """The next event of `assignment`, unsaved, chained to its last one; advances the assignment's head.
-
-    The caller saves the event and the assignment's `event_count` and `last_hash` in its transaction.
-    """
-    fields = {
-        "sequence": assignment.event_count + 1,
+def next_event(*, key, count, last_hash, action, from_state, to_state, actor, unit, at, comment="", snapshot=None,
+               attachments=None):  # fmt: skip
+    """The field values of the event that follows an assignment's last one (`key`, `count`, `last_hash`:
+    its natural key and current head), hash included. The caller saves the event, and the new head
+    (`sequence` and `hash`) on the assignment, in its transaction."""
+    values = {
+        "sequence": count + 1,
         "action": action,
         "from_state": from_state,
         "to_state": to_state,
@@ -48,12 +47,12 @@ def event_for(assignment, *, action, from_state, to_state, actor, unit, at, comm
         "comment": comment,
         "snapshot": snapshot or {},
         "attachments": attachments or [],
-        "prev_hash": assignment.last_hash,
+        "prev_hash": last_hash,
     }
-    event_hash = digest(subject=assignment.key, **fields)
-    assignment.event_count = fields["sequence"]
-    assignment.last_hash = event_hash
-    return Event(assignment=assignment, actor=actor, unit=unit, hash=event_hash, **fields)
+    values["hash"] = digest(subject=key, **values)
+    values["actor_id"] = actor.pk if actor else None
+    values["unit_id"] = unit.pk if unit else None
+    return values
 
 
 def recompute(event, subject_key):
