@@ -222,7 +222,7 @@ def bench_open_round(repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lifecycles", type=int, default=300, help="lifecycles to time (median)")
-    parser.add_argument("--rounds", type=int, default=5, help="round openings to time (median)")
+    parser.add_argument("--rounds", type=int, default=9, help="round openings to time (median)")
     options = parser.parse_args()
 
     database = settings.DATABASES["default"]

@@ -157,8 +157,8 @@ def _create(round_, pairs, leads, *, by, unit):
         Process, [{"flow_class": flows.AssignmentFlow, "status": PROCESS.NEW, "created": now}] * len(pairs)
     )
     starts, works = flows.start_rows([(pk, county.pk) for pk, (_, county) in zip(process_ids, pairs, strict=True)], now)
-    start_ids = _insert(flows.Task, starts)
-    work_ids = _insert(flows.Task, works)
+    task_ids = _insert(flows.Task, starts + works)
+    start_ids, work_ids = task_ids[: len(starts)], task_ids[len(starts) :]
     links = [{"from_task_id": new, "to_task_id": old} for new, old in zip(work_ids, start_ids, strict=True)]
     _insert(flows.Previous, links, returning=False)
     rows, events = [], []
