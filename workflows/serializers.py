@@ -98,7 +98,9 @@ class AssignmentDetailSerializer(AssignmentRowSerializer):
     submissions = SubmissionSerializer(many=True, help_text="全部报送,最新在前")
     attachments = AttachmentSerializer(many=True, help_text="全部附件(含尚未报送的)")
     countersigns = CountersignSerializer(many=True, help_text="会签意见")
-    actions = serializers.SerializerMethodField(help_text="当前用户现在可以执行的操作")
+    actions = serializers.SerializerMethodField(
+        help_text="调用者现在可以执行的操作(操作名,如 start、submit;attach 表示可以上传附件)"
+    )
 
     class Meta(AssignmentRowSerializer.Meta):
         fields = [*AssignmentRowSerializer.Meta.fields, "key", "assignee", "path_text", "sections", "targets",
