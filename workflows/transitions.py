@@ -8,12 +8,11 @@ nothing has changed.
 """
 
 import logging
-import sqlite3
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 from viewflow.workflow.models import Process
@@ -36,7 +35,7 @@ from assignments.models import (
 from permissions import roles
 from permissions.checks import Action, can, can_issue, co_section_ids, principal
 
-from . import flows, history
+from . import bulk, flows, history
 from .models import Event
 
 logger = logging.getLogger("duban.events")
@@ -153,14 +152,14 @@ def _create(round_, pairs, leads, *, by, unit):
     whole-row saves, and without building a model instance per row.
     """
     now = timezone.now()
-    process_ids = _insert(
+    process_ids = bulk.insert(
         Process, [{"flow_class": flows.AssignmentFlow, "status": PROCESS.NEW, "created": now}] * len(pairs)
     )
     starts, works = flows.start_rows([(pk, county.pk) for pk, (_, county) in zip(process_ids, pairs, strict=True)], now)
-    task_ids = _insert(flows.Task, starts + works)
+    task_ids = bulk.insert(flows.Task, starts + works)
     start_ids, work_ids = task_ids[: len(starts)], task_ids[len(starts) :]
     links = [{"from_task_id": new, "to_task_id": old} for new, old in zip(work_ids, start_ids, strict=True)]
-    _insert(flows.Previous, links, returning=False)
+    bulk.insert(flows.Previous, links, returning=False)
     rows, events = [], []
     for (item, county), process_id, work_id in zip(pairs, process_ids, work_ids, strict=True):
         key = Assignment.make_key(round_.year, item, county)
@@ -185,73 +184,11 @@ def _create(round_, pairs, leads, *, by, unit):
             }
         )
         events.append(event)
-    for row, pk in zip(rows, _insert(Assignment, rows), strict=True):
+    for row, pk in zip(rows, bulk.insert(Assignment, rows), strict=True):
         row["id"] = pk
-    _insert(Event, [{**event, "assignment_id": row["id"]} for row, event in zip(rows, events, strict=True)],
+    bulk.insert(Event, [{**event, "assignment_id": row["id"]} for row, event in zip(rows, events, strict=True)],
             returning=False)  # fmt: skip
     return rows
-
-
-def _insert(model, rows, *, returning=True):
-    """INSERT rows (dicts of attname → value; unnamed fields take their defaults) in as few statements as
-    the database allows, and return the new primary keys in order.
-
-    Every distinct value is prepared once by its field, as the ORM would, so a bulk of similar rows costs
-    little more than the database's own work.
-    """
-    if not rows:
-        return []
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    prepared = {field.attname: {} for field in fields}
-
-    def prepare(field, value):
-        cache = prepared[field.attname]
-        try:
-            return cache[value]
-        except KeyError:
-            cache[value] = field.get_db_prep_save(value, connection)
-            return cache[value]
-        except TypeError:  # an unhashable value (a dict for a JSON field): prepared each time
-            return field.get_db_prep_save(value, connection)
-
-    defaults = {field.attname: field.get_default() for field in fields}
-    table, columns = (
-        connection.ops.quote_name(model._meta.db_table),
-        [connection.ops.quote_name(f.column) for f in fields],
-    )
-    returns = f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}" if returning else ""
-    values = [[prepare(field, row.get(field.attname, defaults[field.attname])) for field in fields] for row in rows]
-    ids = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(rows) > 20:
-            # One array per column (as Django's bulk_create does for PostgreSQL): the statement's text stays
-            # short, however many rows.
-            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM UNNEST({arrays}){returns}",
-                [list(column) for column in zip(*values, strict=True)],
-            )
-            ids = [row[0] for row in cursor.fetchall()] if returning else []
-        else:
-            per_statement = _rows_per_statement(len(fields))
-            for start in range(0, len(values), per_statement):
-                batch = values[start : start + per_statement]
-                placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(batch))
-                cursor.execute(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders}{returns}",
-                    [value for row in batch for value in row],
-                )
-                if returning:
-                    ids.extend(row[0] for row in cursor.fetchall())
-    return ids
-
-
-def _rows_per_statement(columns):
-    """SQLite takes 500 rows of VALUES at most (a compound SELECT), within its limit of variables."""
-    if connection.vendor != "sqlite":
-        return 1000
-    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    return max(1, min(500, limit // columns))
 
 
 def _lead_sections(items):
@@ -489,7 +426,7 @@ class _Act:
             snapshot=snapshot,
             attachments=attachments,
         )
-        _insert(Event, [{**event, "assignment_id": row.pk}], returning=False)
+        bulk.insert(Event, [{**event, "assignment_id": row.pk}], returning=False)
         row.event_count, row.last_hash = event["sequence"], event["hash"]
         row.version += 1
         row.updated = self.now
