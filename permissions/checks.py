@@ -85,7 +85,7 @@ def principal(user):
             .distinct()
         )
         if user.is_superuser:
-            global_perms |= {roles.VIEW_ALL}
+            global_perms |= {roles.VIEW_ALL, roles.AUDIT}
         unit_ids = set().union(*grants.values()) if grants else set()
         units = Unit.objects.in_bulk(unit_ids) if unit_ids else {}
         user._duban_principal = Principal(grants, global_perms, units)

@@ -1,9 +1,10 @@
-from .roles import describe
+from .checks import principal
+from .roles import AUDIT, describe
 
 
 def identity(request):
-    """The signed-in person's unit and role, shown in the menu of every page."""
+    """The signed-in person's unit and role, shown in the menu of every page, and what the menu offers."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"identity": describe(user)}
+    return {"identity": describe(user), "can_audit": AUDIT in principal(user).global_perms}

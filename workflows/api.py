@@ -21,9 +21,10 @@ from rest_framework.views import APIView, exception_handler
 
 from assignments import selectors
 from assignments.models import Attachment, ItemSection, MeasureSection, Round, State, WorkItem
-from permissions.checks import Action, visible_to
+from permissions import roles
+from permissions.checks import Action, principal, visible_to
 
-from . import files, flows, transitions
+from . import files, flows, history, transitions
 from .models import Event
 from .serializers import (
     ActionBody,
@@ -338,6 +339,39 @@ class RoundList(APIView):
         return Response(RoundSerializer(rounds, many=True).data)
 
 
+@extend_schema(tags=["审计"])
+class HistoryVerification(APIView):
+    @extend_schema(
+        summary="核验全部历史记录",
+        description="重新计算每个督办事项的哈希链;只有审计人员可以调用。intact 为 false 时 problem 指出第一条有问题的记录。",
+        responses={
+            200: inline_serializer(
+                "Verdict",
+                {
+                    "intact": serializers.BooleanField(),
+                    "assignments": serializers.IntegerField(),
+                    "events": serializers.IntegerField(),
+                    "problem": serializers.CharField(),
+                },
+            ),
+            401: ERRORS[401],
+            403: ERRORS[403],
+        },
+    )
+    def get(self, request):
+        if roles.AUDIT not in principal(request.user).global_perms:
+            raise exceptions.PermissionDenied("只有审计人员可以核验历史记录")
+        verdict = history.verify()
+        return Response(
+            {
+                "intact": verdict.intact,
+                "assignments": verdict.assignments,
+                "events": verdict.events,
+                "problem": verdict.problem,
+            }
+        )
+
+
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
 @permission_classes([AllowAny])
 @schema(None)
@@ -361,5 +395,6 @@ urlpatterns = [
     path("attachments/<int:pk>/", _api(AttachmentDownload), name="attachment-download"),
     path("plan/", _api(PlanView), name="plan"),
     path("rounds/", _api(RoundList), name="rounds"),
+    path("history/verify/", _api(HistoryVerification), name="history-verify"),
     re_path(r"^(?P<rest>.*)$", login_not_required(unknown)),
 ]

@@ -19,3 +19,4 @@ class AssignmentApplication(Application):
     detach_path = path("<int:pk>/attachments/<int:attachment_pk>/delete/", views.detach, name="detach")
     download_path = path("attachments/<int:pk>/", views.download, name="download")
     rounds_path = path("rounds/", views.rounds, name="rounds")
+    audit_path = path("audit/", views.audit, name="audit")

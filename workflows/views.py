@@ -13,7 +13,7 @@ from assignments.models import Attachment, Round, Unit
 from permissions import roles
 from permissions.checks import Action, available_actions, issuable_measures, people_with, principal, visible_to
 
-from . import files, flows, transitions
+from . import files, flows, history, transitions
 from .forms import FORMS, FilterForm, OpenRoundForm, ReassignForm, SubmitForm, UploadForm
 from .models import Event
 
@@ -131,6 +131,14 @@ def rounds(request):
                 return redirect("assignments:rounds")
     summary = selectors.round_summary(visible_to(request.user), plan)
     return render(request, "workflows/rounds.html", {"plan": plan, "form": form, "summary": summary})
+
+
+@require_GET
+def audit(request):
+    """The integrity check of every history, for auditors: recomputes every chain and says the result."""
+    if roles.AUDIT not in principal(request.user).global_perms:
+        raise PermissionDenied("只有审计人员可以核验历史记录")
+    return render(request, "workflows/audit.html", {"verdict": history.verify()})
 
 
 def task_redirect(request, process_pk, task_pk=None, **kwargs):

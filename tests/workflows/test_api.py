@@ -338,3 +338,11 @@ def test_an_unknown_api_path_is_a_json_404(api, county_clerk):
         response = api(county_clerk).get(url)
         assert response.status_code == 404, url
         assert response.json()["code"] == "not_found"
+
+
+def test_an_auditor_verifies_the_history_through_the_api(api, assignment, walk, auditor, section_chief):
+    walk.to(assignment, "accepted")
+    body = api(auditor).get("/api/v1/history/verify/").json()
+    assert body["intact"] is True and body["events"] == Event.objects.count() and body["problem"] == ""
+    refused = api(section_chief).get("/api/v1/history/verify/")
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"

@@ -136,3 +136,26 @@ def test_verify_history_notices_an_altered_state_in_an_event(walked, unguarded):
     tamper("UPDATE workflows_event SET to_state = 'returned' WHERE id = %s", victim.pk)
     with pytest.raises(CommandError, match="内容与哈希不符"):
         verify()
+
+
+def test_an_auditor_runs_the_integrity_check_in_the_app(client, walked, auditor, county_clerk, section_chief):
+    from django.urls import reverse
+
+    client.force_login(auditor)
+    response = client.get(reverse("assignments:audit"))
+    assert response.status_code == 200
+    assert f"{Event.objects.count()} 条历史记录,哈希链全部吻合" in response.content.decode()
+    assert "核验历史记录" in client.get(reverse("assignments:index")).content.decode()  # in the menu
+    for user in (county_clerk, section_chief):
+        client.force_login(user)
+        assert client.get(reverse("assignments:audit")).status_code == 403
+
+
+def test_the_app_shows_an_auditor_the_first_bad_event(client, walked, auditor, unguarded):
+    from django.urls import reverse
+
+    victim = Event.objects.filter(assignment=walked, sequence=4).get()
+    tamper("UPDATE workflows_event SET comment = %s WHERE id = %s", "改过", victim.pk)
+    client.force_login(auditor)
+    content = client.get(reverse("assignments:audit")).content.decode()
+    assert "历史记录不完整" in content and f"事件 {victim.pk}" in content
