@@ -343,7 +343,9 @@ class RoundList(APIView):
 class HistoryVerification(APIView):
     @extend_schema(
         summary="核验全部历史记录",
-        description="重新计算每个督办事项的哈希链;只有审计人员可以调用。intact 为 false 时 problem 指出第一条有问题的记录。",
+        description=(
+            "重新计算每个督办事项的哈希链;只有审计人员可以调用。intact 为 false 时 problem 指出第一条有问题的记录。"
+        ),
         responses={
             200: inline_serializer(
                 "Verdict",
