@@ -88,8 +88,9 @@ class OpenRoundForm(forms.Form):
     year = forms.TypedChoiceField(label="报送年度", coerce=int)
     measures = forms.TypedMultipleChoiceField(label="下达的重点任务", coerce=int, widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args, years=(), measures=(), **kwargs):
+    def __init__(self, *args, years=(), opened=(), measures=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [(year, f"{year} 年") for year in years]
+        self.fields["year"].initial = next((year for year in years if year not in opened), None)
         self.fields["measures"].choices = [(m.pk, f"{m.number}.{m.title}") for m in measures]
         self.fields["measures"].initial = [m.pk for m in measures]

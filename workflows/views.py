@@ -115,7 +115,8 @@ def download(request, pk):
 def rounds(request):
     plan = selectors.current_plan()
     measures = issuable_measures(request.user, plan)
-    form = OpenRoundForm(request.POST or None, years=plan.years, measures=measures) if measures else None
+    opened = set(Round.objects.filter(plan=plan).values_list("year", flat=True))
+    form = OpenRoundForm(request.POST or None, years=plan.years, opened=opened, measures=measures) if measures else None
     if request.method == "POST":
         if form is None:
             raise PermissionDenied("你无权下达报送任务")
