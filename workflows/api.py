@@ -7,7 +7,6 @@ or a state that does not allow the action (with the current `version` and `state
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404
 from django.urls import path, re_path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -278,14 +277,7 @@ class AttachmentDownload(APIView):
         },
     )
     def get(self, request, pk):
-        attachment = generics.get_object_or_404(Attachment, pk=pk, assignment__in=_scoped(request))
-        stored = files.path_of(attachment.sha256)
-        if not stored.exists():
-            raise Http404("附件文件缺失")
-        response = FileResponse(stored.open("rb"), as_attachment=True, filename=attachment.name)
-        response["Content-Type"] = attachment.content_type
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return files.response(generics.get_object_or_404(Attachment, pk=pk, assignment__in=_scoped(request)))
 
 
 @extend_schema(tags=["计划"])

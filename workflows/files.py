@@ -134,6 +134,19 @@ def path_of(sha256):
     return Path(settings.MEDIA_ROOT) / "attachments" / sha256[:2] / sha256
 
 
+def response(attachment):
+    """The stored file as a download under its own name and type (never rendered by the browser)."""
+    from django.http import FileResponse, Http404
+
+    stored = path_of(attachment.sha256)
+    if not stored.exists():
+        raise Http404("附件文件缺失")
+    download = FileResponse(stored.open("rb"), as_attachment=True, filename=attachment.name)
+    download["Content-Type"] = attachment.content_type
+    download["X-Content-Type-Options"] = "nosniff"
+    return download
+
+
 def discard_if_unused(sha256):
     """Remove a stored file once no attachment row refers to its content."""
     if not Attachment.objects.filter(sha256=sha256).exists():

@@ -4,7 +4,7 @@ queryset (another county's id is a 404), validates a small form, calls one actio
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -101,14 +101,7 @@ def detach(request, pk, attachment_pk):
 @require_GET
 def download(request, pk):
     """The only way a stored file leaves the server: to someone who may see its assignment."""
-    attachment = get_object_or_404(Attachment, pk=pk, assignment__in=visible_to(request.user))
-    path = files.path_of(attachment.sha256)
-    if not path.exists():
-        raise Http404("附件文件缺失")
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=attachment.name)
-    response["Content-Type"] = attachment.content_type
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.response(get_object_or_404(Attachment, pk=pk, assignment__in=visible_to(request.user)))
 
 
 @require_http_methods(["GET", "POST"])
