@@ -14,6 +14,7 @@ savepoint per node); the rows they write are the rows viewflow writes for the sa
 """
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import flow
@@ -21,7 +22,9 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
-from assignments.models import Assignment, State, Unit
+from assignments.models import Assignment, Countersign, ItemSection, State, Submission, Unit
+from permissions.checks import principal
+from permissions.roles import COUNTERSIGN
 
 WORK_PERMISSION = "assignments.work_unit_assignments"
 REVIEW_PERMISSION = "assignments.review_unit_assignments"
@@ -166,11 +169,21 @@ def finish_process(process_id, now, status=PROCESS.DONE):
 
 def to_do(user):
     """Assignments waiting for `user`: their open task is in the queue of the user's unit or in the
-    user's own inbox (viewflow's queue and inbox, routed by the unit grants)."""
-    from django.db.models import Q
-
+    user's own inbox (viewflow's queue and inbox, routed by the unit grants), or, for a co-operating
+    section, a report under review that the section has not countersigned yet."""
     queue = Task.objects.user_queue(user, flow_class=AssignmentFlow).filter(status=STATUS.NEW).values("pk")
-    return Q(task__in=queue) | Q(task__owner=user, task__status=STATUS.ASSIGNED)
+    waiting = Q(task__in=queue) | Q(task__owner=user, task__status=STATUS.ASSIGNED)
+    sections = principal(user).units_with(COUNTERSIGN)
+    if sections:
+        latest = Submission.objects.filter(assignment=OuterRef("pk")).order_by("-number").values("pk")[:1]
+        co_operating = ItemSection.objects.filter(item=OuterRef("item_id"), unit__in=sections).exclude(
+            unit=OuterRef("lead_section_id")
+        )
+        signed = Countersign.objects.filter(
+            assignment=OuterRef("pk"), section__in=sections, submission=Subquery(latest)
+        )
+        waiting |= Q(state=State.UNDER_REVIEW) & Exists(co_operating) & ~Exists(signed)
+    return waiting
 
 
 def lifecycle_diagram():

@@ -226,3 +226,20 @@ def test_the_to_do_list_follows_the_queue_and_the_inbox(
     walk.submit(fresh(a))
     assert to_do(section_chief) == {"2024/7a/离石区"}
     assert to_do(county_clerk) == {"2024/7b/离石区"}
+
+
+def test_a_co_operating_section_finds_the_reports_waiting_for_its_opinion(
+    client, assignment, walk, co_section_staff, county_clerk
+):
+    def to_do():
+        client.force_login(co_section_staff)
+        return {a.key for a in client.get(reverse("assignments:index"), {"todo": "on"}).context["page"]}
+
+    a = walk.to(assignment, "submitted")
+    assert to_do() == set()
+    a = walk.begin_review(a)
+    assert to_do() == {"2024/7a/离石区"}  # 社事科 co-operates on 7a
+    a = transitions.countersign(a, by=co_section_staff, version=a.version, opinion="同意", agree=True)
+    assert to_do() == set()
+    a = walk.begin_review(walk.submit(walk.return_(a)))
+    assert to_do() == {"2024/7a/离石区"}  # a new report wants a new opinion
