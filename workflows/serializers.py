@@ -2,8 +2,10 @@
 by the action functions for meaning."""
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from assignments import selectors
 from assignments.models import Assignment, Attachment, Countersign, Measure, Round, State, Submission, Target, WorkItem
 from permissions.checks import available_actions
 
@@ -58,6 +60,19 @@ class SubmissionSerializer(serializers.ModelSerializer):
         return {str(value.target_id): f"{value.value.normalize():f}" for value in submission.values.all()}
 
 
+class ChangeSerializer(serializers.Serializer):
+    what = serializers.CharField(help_text="改动的内容:工作情况、某项指标或附件")
+    before = serializers.CharField(help_text="上一次报送时")
+    after = serializers.CharField(help_text="这一次报送时")
+
+
+class SubmissionWithChangesSerializer(SubmissionSerializer):
+    changes = ChangeSerializer(many=True, help_text="与上一次报送相比的改动(第一次报送为空)")
+
+    class Meta(SubmissionSerializer.Meta):
+        fields = [*SubmissionSerializer.Meta.fields, "changes"]
+
+
 class CountersignSerializer(serializers.ModelSerializer):
     section = serializers.CharField(source="section.name")
     author = serializers.CharField(source="author.username")
@@ -95,7 +110,7 @@ class AssignmentDetailSerializer(AssignmentRowSerializer):
     targets = TargetSerializer(source="item.targets", many=True, help_text="本事项的量化指标")
     path_text = serializers.CharField(source="item.path_text", help_text="工作路径及任务指标")
     sections = serializers.SerializerMethodField(help_text="责任科室,牵头在前")
-    submissions = SubmissionSerializer(many=True, help_text="全部报送,最新在前")
+    submissions = serializers.SerializerMethodField(help_text="全部报送,最新在前;changes 为与上一次报送相比的改动")
     attachments = AttachmentSerializer(many=True, help_text="全部附件(含尚未报送的)")
     countersigns = CountersignSerializer(many=True, help_text="会签意见")
     actions = serializers.SerializerMethodField(
@@ -105,6 +120,18 @@ class AssignmentDetailSerializer(AssignmentRowSerializer):
     class Meta(AssignmentRowSerializer.Meta):
         fields = [*AssignmentRowSerializer.Meta.fields, "key", "assignee", "path_text", "sections", "targets",
                   "submissions", "attachments", "countersigns", "actions"]  # fmt: skip
+
+    @extend_schema_field(SubmissionWithChangesSerializer(many=True))
+    def get_submissions(self, assignment):
+        submissions = list(assignment.submissions.all())
+        data = SubmissionSerializer(submissions, many=True).data
+        for index, (submission, row) in enumerate(zip(submissions, data, strict=True)):
+            previous = submissions[index + 1] if index + 1 < len(submissions) else None
+            row["changes"] = [
+                {"what": what, "before": before, "after": after}
+                for what, before, after in selectors.changes(submission, previous)
+            ]
+        return data
 
     def get_assignee(self, assignment) -> str | None:
         return assignment.assignee.username if assignment.assignee_id else None

@@ -346,3 +346,12 @@ def test_an_auditor_verifies_the_history_through_the_api(api, assignment, walk, 
     assert body["intact"] is True and body["events"] == Event.objects.count() and body["problem"] == ""
     refused = api(section_chief).get("/api/v1/history/verify/")
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+
+
+def test_a_resubmission_tells_the_reviewer_what_changed(api, assignment, walk, county_clerk, section_chief):
+    a = walk.to(assignment, "returned")
+    a = transitions.submit(a, by=county_clerk, version=a.version, narrative="补充后", indicators=indicators(a, "80"))
+    latest, first = api(section_chief).get(f"/api/v1/assignments/{a.pk}/").json()["submissions"]
+    assert first["changes"] == []
+    assert {"what": "工作情况", "before": "已按要求完成", "after": "补充后"} in latest["changes"]
+    assert any(change["after"] == "80" for change in latest["changes"])
