@@ -175,7 +175,8 @@ def to_do(user):
     waiting = Q(task__in=queue) | Q(task__owner=user, task__status=STATUS.ASSIGNED)
     sections = principal(user).units_with(COUNTERSIGN)
     if sections:
-        latest = Submission.objects.filter(assignment=OuterRef("pk")).order_by("-number").values("pk")[:1]
+        # the assignment's latest submission, seen from inside the countersign subquery below
+        latest = Submission.objects.filter(assignment=OuterRef(OuterRef("pk"))).order_by("-number").values("pk")[:1]
         co_operating = ItemSection.objects.filter(item=OuterRef("item_id"), unit__in=sections).exclude(
             unit=OuterRef("lead_section_id")
         )
