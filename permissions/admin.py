@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from assignments.models import Unit
 
-from .roles import Role, RoleError, assign_role, check_role, clear_role, role_of, unit_of
+from .roles import Role, RoleError, assign_role, clear_role, resolve, role_of, unit_of
 
 User = get_user_model()
 
@@ -32,10 +32,8 @@ class RoleFormMixin(forms.Form):
         cleaned = super().clean()
         role, unit = cleaned.get("role"), cleaned.get("unit")
         if role:
-            if role == Role.LEADER and unit is None:
-                unit = cleaned["unit"] = Unit.objects.filter(kind=Unit.Kind.CITY).first()
             try:
-                check_role(role, unit)
+                cleaned["unit"] = resolve(role, unit.name if unit else None)  # as `adduser` does
             except RoleError as error:
                 raise ValidationError(str(error)) from None
         elif unit is not None:
