@@ -47,8 +47,14 @@ def timed(function):
     return (time.perf_counter() - started) * 1000
 
 
-def median(values):
-    return round(statistics.median(values), 3)
+def medians(paths, count, measure=timed):
+    """Time every path `count` times, interleaved so that drift of the machine touches all alike; the
+    median milliseconds of each."""
+    runs = {name: [] for name in paths}
+    for _ in range(count):
+        for name, path in paths.items():
+            runs[name].append(measure(path))
+    return {name: round(statistics.median(times), 3) for name, times in runs.items()}
 
 
 # --- the minimum: one conditional UPDATE and one INSERT per step, through the ORM -------------------
@@ -149,21 +155,14 @@ def bench_lifecycle(count):
     for path in (duban, raw_lifecycle, viewflow):
         path()
     queries, raw_queries, viewflow_queries = counting(duban), counting(raw_lifecycle), counting(viewflow)
-    runs = {"ms": [], "raw_ms": [], "viewflow_ms": []}
-    for _ in range(count):  # interleaved, so that drift of the machine touches all three alike
-        runs["ms"].append(timed(duban))
-        runs["raw_ms"].append(timed(raw_lifecycle))
-        runs["viewflow_ms"].append(timed(viewflow))
-    ms, raw_ms, viewflow_ms = (median(runs[key]) for key in ("ms", "raw_ms", "viewflow_ms"))
+    times = medians({"ms": duban, "raw_ms": raw_lifecycle, "viewflow_ms": viewflow}, count)
     return {
         "name": "lifecycle",
         "database": connection.vendor,
         "runs": count,
-        "ms": ms,
-        "raw_ms": raw_ms,
-        "viewflow_ms": viewflow_ms,
-        "ratio": round(ms / raw_ms, 2),
-        "vs_viewflow": round(ms / viewflow_ms, 2),
+        **times,
+        "ratio": round(times["ms"] / times["raw_ms"], 2),
+        "vs_viewflow": round(times["ms"] / times["viewflow_ms"], 2),
         "queries": queries,
         "raw_queries": raw_queries,
         "viewflow_queries": viewflow_queries,
@@ -200,22 +199,15 @@ def bench_open_round(repeats):
         _, created = transitions.open_round(year)
         assert created == size
 
-    runs = {"ms": [], "bulk_ms": [], "viewflow_ms": []}
-    for _ in range(repeats):
-        runs["ms"].append(rolled_back(duban))
-        runs["bulk_ms"].append(rolled_back(bulk))
-        runs["viewflow_ms"].append(rolled_back(viewflow))
-    ms, bulk_ms, viewflow_ms = (median(runs[key]) for key in ("ms", "bulk_ms", "viewflow_ms"))
+    times = medians({"ms": duban, "bulk_ms": bulk, "viewflow_ms": viewflow}, repeats, measure=rolled_back)
     return {
         "name": "open_round",
         "database": connection.vendor,
         "assignments": size,
         "runs": repeats,
-        "ms": ms,
-        "bulk_ms": bulk_ms,
-        "viewflow_ms": viewflow_ms,
-        "ratio": round(ms / bulk_ms, 2),
-        "vs_viewflow": round(ms / viewflow_ms, 2),
+        **times,
+        "ratio": round(times["ms"] / times["bulk_ms"], 2),
+        "vs_viewflow": round(times["ms"] / times["viewflow_ms"], 2),
     }
 
 
