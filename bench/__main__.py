@@ -217,9 +217,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=9, help="round openings to time (median)")
     options = parser.parse_args()
 
+    # A database of the benchmark's own, never the test runner's.
     database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        database["TEST"]["NAME"] = str(settings.BASE_DIR / "bench-db.sqlite3")
+    sqlite = database["ENGINE"].endswith("sqlite3")
+    database.setdefault("TEST", {})["NAME"] = str(settings.BASE_DIR / "bench-db.sqlite3") if sqlite else "duban_bench"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         settings.DEBUG = False
