@@ -9,6 +9,11 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 
+def plain_number(value):
+    """A decimal as people write it: 100 and 12.5, never 1E+2 or 12.50."""
+    return f"{value.normalize():f}"
+
+
 class UnitQuerySet(models.QuerySet):
     def sections(self):
         return self.filter(kind=Unit.Kind.SECTION)
@@ -263,7 +268,7 @@ class Target(models.Model):
 
     @property
     def value_display(self):
-        return f"{self.value.normalize():f}{self.unit}"
+        return f"{plain_number(self.value)}{self.unit}"
 
 
 class Round(models.Model):
@@ -403,10 +408,6 @@ class Assignment(FSMModelMixin, models.Model):
         pass
 
 
-def _attachment_path(instance, filename):
-    return f"attachments/{instance.sha256[:2]}/{instance.sha256}"
-
-
 class Submission(models.Model):
     """One report of a county on an assignment; every submission is kept."""
 
@@ -442,7 +443,11 @@ class IndicatorValue(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.target.label}:{self.value}"
+        return f"{self.target.label}:{self.value_display}"
+
+    @property
+    def value_display(self):
+        return f"{plain_number(self.value)}{self.target.unit}"
 
 
 class Attachment(models.Model):
@@ -456,8 +461,7 @@ class Attachment(models.Model):
     name = models.CharField("文件名", max_length=255)
     content_type = models.CharField("类型", max_length=128)
     size = models.PositiveBigIntegerField("大小")
-    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
-    file = models.FileField(upload_to=_attachment_path, max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)  # the file: `workflows.files.path_of`
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField("上传时间", default=timezone.now)
 

@@ -23,6 +23,7 @@ from .models import (
     Target,
     Unit,
     WorkItem,
+    plain_number,
 )
 
 
@@ -447,7 +448,7 @@ def _export_item(item):
             {
                 "subject": target.subject,
                 "comparator": target.comparator,
-                "value": _decimal_text(target.value),
+                "value": plain_number(target.value),
                 "unit": target.unit,
                 "kind": target.kind,
                 "year": target.year,
@@ -457,11 +458,6 @@ def _export_item(item):
         ],
         "notes": item.notes,
     }
-
-
-def _decimal_text(value):
-    text = f"{value.normalize():f}"
-    return text
 
 
 def dumps(data):

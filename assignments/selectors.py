@@ -3,14 +3,33 @@
 from django.db.models import Count, Prefetch
 from django.http import Http404
 
-from .models import ItemSection, Measure, MeasureGroup, MeasureSection, Plan, WorkItem
+from .models import (
+    Attachment,
+    Countersign,
+    IndicatorValue,
+    ItemSection,
+    Measure,
+    MeasureGroup,
+    MeasureSection,
+    Plan,
+    Round,
+    State,
+    Submission,
+    WorkItem,
+    plain_number,
+)
 
 _SECTIONS = Prefetch("measure_sections", queryset=MeasureSection.objects.select_related("unit"))
 
 
+def latest_plan():
+    """The plan the app works on: the latest loaded, or None."""
+    return Plan.objects.order_by("-first_year", "id").first()
+
+
 def current_plan():
-    """The plan the app works on (the one loaded); 404 when none is loaded."""
-    plan = Plan.objects.order_by("-first_year", "id").first()
+    """The plan the app works on, for a page: 404 when none is loaded."""
+    plan = latest_plan()
     if plan is None:
         raise Http404("尚未载入行动计划")
     return plan
@@ -69,8 +88,6 @@ def assignment_list(queryset, *, year=None, state=None, measure=None, county=Non
 def assignment_detail(queryset, pk):
     """One assignment (from an already scoped queryset) with its submissions, values, attachments,
     countersign opinions and the item's targets and sections; 404 when it is not in the queryset."""
-    from .models import Attachment, Countersign, IndicatorValue, Submission
-
     submissions = Submission.objects.select_related("author").prefetch_related(
         Prefetch("values", queryset=IndicatorValue.objects.select_related("target")),
         Prefetch("attachments", queryset=Attachment.objects.order_by("created", "pk")),
@@ -94,8 +111,6 @@ def assignment_detail(queryset, pk):
 
 def round_summary(queryset, plan):
     """Per year of `plan`: the number of (already scoped) assignments in each state, and in all."""
-    from .models import Round, State
-
     counts = {}
     for row in queryset.filter(round__plan=plan).values("round__year", "state").annotate(count=Count("pk")):
         counts.setdefault(row["round__year"], {})[row["state"]] = row["count"]
@@ -110,8 +125,16 @@ def round_summary(queryset, plan):
     ]
 
 
+def reports(assignment):
+    """The assignment's submissions (prefetched by `assignment_detail`, newest first), each with what it
+    changed since the one before: [(submission, changes)]."""
+    submissions = list(assignment.submissions.all())
+    older = [*submissions[1:], None]  # each one's predecessor; the first submission has none
+    return [(submission, changes(submission, older[index])) for index, submission in enumerate(submissions)]
+
+
 def changes(submission, previous):
-    """What a resubmission changed since the one before: [(what, before, after)].
+    """What a resubmission changed since the one before: [{what, before, after}].
 
     `submission.attachments` are the files that first joined this submission (attachments carry over).
     """
@@ -119,16 +142,18 @@ def changes(submission, previous):
         return []
     found = []
     if submission.narrative != previous.narrative:
-        found.append(("工作情况", previous.narrative, submission.narrative))
+        found.append(_change("工作情况", previous.narrative, submission.narrative))
     before = {value.target_id: value for value in previous.values.all()}
     for value in submission.values.all():
         old = before.get(value.target_id)
         if old is None or old.value != value.value:
-            found.append((value.target.label, _number(old.value) if old else "—", _number(value.value)))
+            found.append(
+                _change(value.target.label, plain_number(old.value) if old else "—", plain_number(value.value))
+            )
     for attachment in submission.attachments.all():  # the files this submission added
-        found.append(("附件", "—", f"新增 {attachment.name}"))
+        found.append(_change("附件", "—", f"新增 {attachment.name}"))
     return found
 
 
-def _number(value):
-    return f"{value.normalize():f}"
+def _change(what, before, after):
+    return {"what": what, "before": before, "after": after}

@@ -142,11 +142,15 @@ def can(user, action, assignment):
     return getattr(assignment, f"{where}_id") in units
 
 
+def transition_of(action):
+    """The name of the `Assignment` method that is the action's move (`return` is a Python keyword)."""
+    return "return_for_rework" if action == Action.RETURN else action
+
+
 def allowed_in_state(action, assignment):
     if action == Action.ATTACH:
         return assignment.state in Action.ATTACH_STATES
-    method = getattr(Assignment, "return_for_rework" if action == Action.RETURN else action)
-    return assignment.state in _sources(method)
+    return assignment.state in _sources(getattr(Assignment, transition_of(action)))
 
 
 def _sources(method):
@@ -157,6 +161,11 @@ def _sources(method):
 def available_actions(user, assignment):
     """The actions `user` may take on `assignment` now: the buttons to show, the API's `actions`."""
     return [action for action in Action.ALL if allowed_in_state(action, assignment) and can(user, action, assignment)]
+
+
+def can_audit(user):
+    """Auditors (and superusers) may run the integrity check of the history."""
+    return roles.AUDIT in principal(user).global_perms
 
 
 def can_issue(user, measure):

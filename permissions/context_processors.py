@@ -1,5 +1,5 @@
-from .checks import principal
-from .roles import AUDIT, describe
+from .checks import can_audit
+from .roles import describe
 
 
 def identity(request):
@@ -7,4 +7,4 @@ def identity(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"identity": describe(user), "can_audit": AUDIT in principal(user).global_perms}
+    return {"identity": describe(user), "can_audit": can_audit(user)}

@@ -20,8 +20,7 @@ from rest_framework.views import APIView, exception_handler
 
 from assignments import selectors
 from assignments.models import Attachment, ItemSection, MeasureSection, Round, State, WorkItem
-from permissions import roles
-from permissions.checks import Action, principal, visible_to
+from permissions.checks import Action, can_audit, visible_to
 
 from . import files, flows, history, transitions
 from .models import Event
@@ -353,7 +352,7 @@ class HistoryVerification(APIView):
         },
     )
     def get(self, request):
-        if roles.AUDIT not in principal(request.user).global_perms:
+        if not can_audit(request.user):
             raise exceptions.PermissionDenied("只有审计人员可以核验历史记录")
         verdict = history.verify()
         return Response(

@@ -85,8 +85,7 @@ def store(assignment, upload, *, by):
     limit = max_bytes()
     if upload.size is not None and upload.size > limit:
         raise FileRefused(f"文件过大({_size(upload.size)}),单个附件不能超过 {_size(limit)}")
-    root = Path(settings.MEDIA_ROOT)
-    incoming = root / "incoming"
+    incoming = Path(settings.MEDIA_ROOT) / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -108,7 +107,6 @@ def store(assignment, upload, *, by):
             raise FileRefused(f"文件内容与扩展名“{extension}”不符;只接受真实的 {ALLOWED_LABEL} 文件")
         sha256 = digest.hexdigest()
         final = path_of(sha256)
-        relative = str(final.relative_to(root))
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
             temporary.unlink()
@@ -117,17 +115,9 @@ def store(assignment, upload, *, by):
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    attachment = Attachment(
-        assignment=assignment,
-        name=name,
-        content_type=content_type,
-        size=size,
-        sha256=sha256,
-        uploaded_by=by,
+    return Attachment.objects.create(
+        assignment=assignment, name=name, content_type=content_type, size=size, sha256=sha256, uploaded_by=by
     )
-    attachment.file.name = relative
-    attachment.save()
-    return attachment
 
 
 def path_of(sha256):

@@ -6,7 +6,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assignments import selectors
-from assignments.models import Assignment, Attachment, Countersign, Measure, Round, State, Submission, Target, WorkItem
+from assignments.models import (
+    Assignment,
+    Attachment,
+    Countersign,
+    Measure,
+    Round,
+    State,
+    Submission,
+    Target,
+    WorkItem,
+    plain_number,
+)
 from permissions.checks import available_actions
 
 from .models import Event
@@ -57,7 +68,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
         fields = ["number", "narrative", "author", "created", "indicators", "attachments"]
 
     def get_indicators(self, submission) -> dict[str, str]:
-        return {str(value.target_id): f"{value.value.normalize():f}" for value in submission.values.all()}
+        return {str(value.target_id): plain_number(value.value) for value in submission.values.all()}
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -123,15 +134,13 @@ class AssignmentDetailSerializer(AssignmentRowSerializer):
 
     @extend_schema_field(SubmissionWithChangesSerializer(many=True))
     def get_submissions(self, assignment):
-        submissions = list(assignment.submissions.all())
-        data = SubmissionSerializer(submissions, many=True).data
-        for index, (submission, row) in enumerate(zip(submissions, data, strict=True)):
-            previous = submissions[index + 1] if index + 1 < len(submissions) else None
-            row["changes"] = [
-                {"what": what, "before": before, "after": after}
-                for what, before, after in selectors.changes(submission, previous)
-            ]
-        return data
+        return [
+            {
+                **SubmissionSerializer(submission).data,
+                "changes": changes,
+            }
+            for submission, changes in selectors.reports(assignment)
+        ]
 
     def get_assignee(self, assignment) -> str | None:
         return assignment.assignee.username if assignment.assignee_id else None

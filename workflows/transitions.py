@@ -18,22 +18,23 @@ from django_fsm import TransitionNotAllowed
 from viewflow.workflow.models import Process
 from viewflow.workflow.status import PROCESS
 
+from assignments import selectors
 from assignments.models import (
     Assignment,
     Attachment,
     Countersign,
     IndicatorValue,
     Measure,
-    Plan,
     Round,
     State,
     Submission,
     Target,
     Unit,
     WorkItem,
+    plain_number,
 )
 from permissions import roles
-from permissions.checks import Action, can, can_issue, co_section_ids, principal
+from permissions.checks import Action, can, can_issue, co_section_ids, principal, transition_of
 
 from . import bulk, flows, history
 from .models import Event
@@ -81,7 +82,7 @@ def open_round(year, *, by=None, plan=None, measures=None):
     measure `by` may issue is opened; naming one they may not is refused. Assignments that exist are
     left alone, so opening twice creates nothing new. Returns (round, number of assignments created).
     """
-    plan = plan or Plan.objects.order_by("-first_year").first()
+    plan = plan or selectors.latest_plan()
     if plan is None:
         raise Invalid("尚未载入行动计划")
     if year not in plan.years:
@@ -240,7 +241,7 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
         snapshot = {
             "submission": number,
             "narrative": narrative,
-            "indicators": {str(target.pk): _decimal_text(value) for target, value in values},
+            "indicators": {str(target.pk): plain_number(value) for target, value in values},
         }
         act.finish(comment=comment, snapshot=snapshot, attachments=attachments)
     return act.row
@@ -466,7 +467,7 @@ def _action(assignment, action, by, version):
             )
         from_state = row.state
         try:
-            getattr(row, "return_for_rework" if action == Action.RETURN else action)()  # the FSM move
+            getattr(row, transition_of(action))()  # the FSM move
         except TransitionNotAllowed:
             raise Conflict(
                 f"事项当前为“{row.get_state_display()}”,不能{label}", state=row.state, version=row.version
@@ -537,10 +538,6 @@ def _parse_value(target, raw):
     if value.as_tuple().exponent < -2 or abs(value) >= Decimal("1e12"):
         raise Invalid(f"“{target.label}”最多保留两位小数", field="indicators")
     return value
-
-
-def _decimal_text(value):
-    return f"{value.normalize():f}"
 
 
 def _sections_without_agreement(row):

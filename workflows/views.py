@@ -11,7 +11,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assignments import selectors
 from assignments.models import Attachment, Round, Unit
 from permissions import roles
-from permissions.checks import Action, available_actions, issuable_measures, people_with, principal, visible_to
+from permissions.checks import (
+    Action,
+    available_actions,
+    can_audit,
+    issuable_measures,
+    people_with,
+    principal,
+    visible_to,
+)
 
 from . import files, flows, history, transitions
 from .forms import FORMS, FilterForm, OpenRoundForm, ReassignForm, SubmitForm, UploadForm
@@ -130,7 +138,7 @@ def rounds(request):
 @require_GET
 def audit(request):
     """The integrity check of every history, for auditors: recomputes every chain and says the result."""
-    if roles.AUDIT not in principal(request.user).global_perms:
+    if not can_audit(request.user):
         raise PermissionDenied("只有审计人员可以核验历史记录")
     return render(request, "workflows/audit.html", {"verdict": history.verify()})
 
@@ -172,16 +180,11 @@ def _detail_context(user, assignment, failed=None):
     forms = {action: _action_form(action, assignment) for action in actions}
     if failed:
         forms[failed[0]] = failed[1]
-    submissions = list(assignment.submissions.all())
-    reports = [
-        (submission, selectors.changes(submission, submissions[index + 1] if index + 1 < len(submissions) else None))
-        for index, submission in enumerate(submissions)
-    ]
     return {
         "assignment": assignment,
         "actions": [(action, transitions.ACTION_LABELS[action], forms[action]) for action in actions],
         "can_attach": Action.ATTACH in available,
         "upload_form": UploadForm(),
-        "reports": reports,
+        "reports": selectors.reports(assignment),
         "events": Event.objects.filter(assignment=assignment).order_by("sequence"),
     }

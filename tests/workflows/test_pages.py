@@ -243,3 +243,11 @@ def test_a_co_operating_section_finds_the_reports_waiting_for_its_opinion(
     assert to_do() == set()
     a = walk.begin_review(walk.submit(walk.return_(a)))
     assert to_do() == {"2024/7a/离石区"}  # a new report wants a new opinion
+
+
+def test_reported_values_read_as_people_write_them(client, assignment, walk, section_chief, county_clerk):
+    a = walk.to(assignment, "in_progress")
+    transitions.submit(a, by=county_clerk, version=a.version, narrative="完成", indicators=indicators(a, "100"))
+    client.force_login(section_chief)
+    content = client.get(detail(a)).content.decode()
+    assert "<td>100%</td>" in content and "1E+2" not in content
