@@ -88,20 +88,17 @@ def raw_lifecycle():
 
 
 def viewflow_lifecycle(clerk, chief):
+    """Issue; then for the county's task and the section's: claim it (start, begin_review), complete it
+    (submit, accept), each step in its own transaction as in the app."""
     with transaction.atomic():
         process = BareFlow.start.run()
-    work = Task.objects.get(process=process, flow_task=BareFlow.work)
-    with transaction.atomic(), work.activation() as activation:  # start: the clerk claims it
-        activation.assign(clerk)
-    with transaction.atomic(), work.activation() as activation:  # submit: the clerk completes it
-        activation.start(None)
-        activation.execute()
-    review = Task.objects.get(process=process, flow_task=BareFlow.review)
-    with transaction.atomic(), review.activation() as activation:  # begin_review: the chief claims it
-        activation.assign(chief)
-    with transaction.atomic(), review.activation() as activation:  # accept: the chief completes it
-        activation.start(None)
-        activation.execute()
+    for node, user in ((BareFlow.work, clerk), (BareFlow.review, chief)):
+        task = Task.objects.get(process=process, flow_task=node)
+        with transaction.atomic(), task.activation() as activation:
+            activation.assign(user)
+        with transaction.atomic(), task.activation() as activation:
+            activation.start(None)
+            activation.execute()
 
 
 # --- Duban ------------------------------------------------------------------------------------------

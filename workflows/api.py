@@ -9,7 +9,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Prefetch, Q
 from django.urls import path, re_path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.decorators import api_view, permission_classes, schema
 from rest_framework.pagination import PageNumberPagination
@@ -140,12 +146,9 @@ def _detail(request, pk):
     return selectors.assignment_detail(_scoped(request), pk)
 
 
-@extend_schema(tags=["督办事项"])
-class AssignmentList(generics.ListAPIView):
-    serializer_class = AssignmentRowSerializer
-    pagination_class = Pages
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
+        tags=["督办事项"],
         summary="调用者可见的督办事项列表",
         description="按年度、县、重点任务、状态、牵头科室筛选;只列出调用者可见的事项,分页返回。",
         parameters=[
@@ -158,8 +161,10 @@ class AssignmentList(generics.ListAPIView):
         ],
         responses={200: AssignmentRowSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401], 404: PAGE_NOT_FOUND},
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+)
+class AssignmentList(generics.ListAPIView):
+    serializer_class = AssignmentRowSerializer
+    pagination_class = Pages
 
     def get_queryset(self):
         params = self.request.query_params
@@ -226,18 +231,17 @@ class AssignmentAction(APIView):
         return Response(AssignmentDetailSerializer(_detail(request, pk), context={"request": request}).data)
 
 
-@extend_schema(tags=["督办事项"])
-class AssignmentEvents(generics.ListAPIView):
-    serializer_class = EventSerializer
-    pagination_class = Pages
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
+        tags=["督办事项"],
         summary="一个督办事项的历史记录",
         description="由旧到新;每条记录的 hash 覆盖其内容与上一条的 hash(prev_hash)。",
         responses={200: EventSerializer(many=True), 401: ERRORS[401], 404: ERRORS[404]},  # also a page out of range
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+)
+class AssignmentEvents(generics.ListAPIView):
+    serializer_class = EventSerializer
+    pagination_class = Pages
 
     def get_queryset(self):
         assignment = generics.get_object_or_404(_scoped(self.request), pk=self.kwargs["pk"])
