@@ -5,9 +5,6 @@ person acts for, and as what) and the model-level permissions of the role's grou
 auditors see every unit). They are read once per user object and kept on it.
 """
 
-from dataclasses import dataclass, field
-
-from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q
 from guardian.models import UserObjectPermission
@@ -15,6 +12,7 @@ from guardian.models import UserObjectPermission
 from assignments.models import Assignment, ItemSection, MeasureSection, Plan, State, Unit
 
 from . import roles
+from .roles import principal
 
 
 class Action:
@@ -49,47 +47,6 @@ class Action:
     # attaching files is not a transition, so it is listed here).
     ATTACH_STATES = (State.IN_PROGRESS, State.RETURNED)
     ALL = list(NEEDS)
-
-
-@dataclass
-class Principal:
-    """What one user holds: object grants as {codename: {unit ids}}, and global permissions."""
-
-    grants: dict = field(default_factory=dict)
-    global_perms: frozenset = frozenset()
-    units: dict = field(default_factory=dict)  # {pk: Unit} of every unit in `grants`
-    coordinators: set | None = None  # filled by `coordinator_ids` when first needed
-
-    def units_with(self, codename):
-        return self.grants.get(codename, set())
-
-    @property
-    def sees_everything(self):
-        return roles.VIEW_ALL in self.global_perms
-
-
-def principal(user):
-    if "_duban_principal" not in user.__dict__:
-        if not user.is_authenticated or not user.is_active:
-            user._duban_principal = Principal()
-            return user._duban_principal
-        grants = {}
-        rows = UserObjectPermission.objects.filter(
-            user=user, content_type=ContentType.objects.get_for_model(Unit)
-        ).values_list("permission__codename", "object_pk")
-        for codename, object_pk in rows:
-            grants.setdefault(codename, set()).add(int(object_pk))
-        global_perms = frozenset(
-            Permission.objects.filter(Q(group__user=user) | Q(user=user), content_type__app_label="assignments")
-            .values_list("codename", flat=True)
-            .distinct()
-        )
-        if user.is_superuser:
-            global_perms |= {roles.VIEW_ALL, roles.AUDIT}
-        unit_ids = set().union(*grants.values()) if grants else set()
-        units = Unit.objects.in_bulk(unit_ids) if unit_ids else {}
-        user._duban_principal = Principal(grants, global_perms, units)
-    return user._duban_principal
 
 
 def coordinator_ids(user):

@@ -5,9 +5,12 @@ A role is a Django group. A person's unit is the unit row on which they hold obj
 permissions are never made, since one model-level grant would expose every county.
 """
 
+from dataclasses import dataclass, field
+
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from guardian.models import UserObjectPermission
 
 from assignments.models import Unit
@@ -150,7 +153,7 @@ def clear_role(user):
 
 def forget(user):
     """Drop what was read of the user's role and grants, after they changed."""
-    for cached in ("_duban_role", "_duban_unit", "_duban_principal"):
+    for cached in ("_duban_role", "_duban_principal"):
         user.__dict__.pop(cached, None)
 
 
@@ -163,11 +166,49 @@ def role_of(user):
 
 
 def unit_of(user):
-    """The unit the user acts for, or None. Cached on the user object for the request."""
-    if "_duban_unit" not in user.__dict__:
-        unit_pks = unit_grants(user).filter(permission__codename=VIEW).values("object_pk")
-        user._duban_unit = Unit.objects.filter(pk__in=[row["object_pk"] for row in unit_pks]).first()
-    return user._duban_unit
+    """The unit the user acts for (the one they may view assignments of), or None."""
+    who = principal(user)
+    return min((who.units[pk] for pk in who.units_with(VIEW)), key=lambda unit: unit.position, default=None)
+
+
+@dataclass
+class Principal:
+    """What one user holds: object grants as {codename: {unit ids}}, and global permissions."""
+
+    grants: dict = field(default_factory=dict)
+    global_perms: frozenset = frozenset()
+    units: dict = field(default_factory=dict)  # {pk: Unit} of every unit in `grants`
+    coordinators: set | None = None  # filled by `coordinator_ids` when first needed
+
+    def units_with(self, codename):
+        return self.grants.get(codename, set())
+
+    @property
+    def sees_everything(self):
+        return VIEW_ALL in self.global_perms
+
+
+def principal(user):
+    """What `user` holds, read once per user object (one request's user) and kept on it; `forget` drops it."""
+    if "_duban_principal" not in user.__dict__:
+        if not user.is_authenticated or not user.is_active:
+            user._duban_principal = Principal()
+            return user._duban_principal
+        grants = {}
+        rows = unit_grants(user).values_list("permission__codename", "object_pk")
+        for codename, object_pk in rows:
+            grants.setdefault(codename, set()).add(int(object_pk))
+        global_perms = frozenset(
+            Permission.objects.filter(Q(group__user=user) | Q(user=user), content_type__app_label="assignments")
+            .values_list("codename", flat=True)
+            .distinct()
+        )
+        if user.is_superuser:
+            global_perms |= {VIEW_ALL, AUDIT}
+        unit_ids = set().union(*grants.values()) if grants else set()
+        units = Unit.objects.in_bulk(unit_ids) if unit_ids else {}
+        user._duban_principal = Principal(grants, global_perms, units)
+    return user._duban_principal
 
 
 def unit_grants(user):

@@ -23,8 +23,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
 from assignments.models import Assignment, Countersign, ItemSection, State, Submission, Unit
-from permissions.checks import principal
-from permissions.roles import COUNTERSIGN
+from permissions.roles import COUNTERSIGN, principal
 
 WORK_PERMISSION = "assignments.work_unit_assignments"
 REVIEW_PERMISSION = "assignments.review_unit_assignments"

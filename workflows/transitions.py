@@ -34,7 +34,8 @@ from assignments.models import (
     plain_number,
 )
 from permissions import roles
-from permissions.checks import Action, can, can_issue, co_section_ids, principal, transition_of
+from permissions.checks import Action, can, can_issue, co_section_ids, transition_of
+from permissions.roles import principal
 
 from . import bulk, flows, history
 from .models import Event

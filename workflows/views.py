@@ -17,9 +17,9 @@ from permissions.checks import (
     can_audit,
     issuable_measures,
     people_with,
-    principal,
     visible_to,
 )
+from permissions.roles import principal
 
 from . import files, flows, history, transitions
 from .forms import FORMS, FilterForm, OpenRoundForm, ReassignForm, SubmitForm, UploadForm
