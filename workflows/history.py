@@ -1,5 +1,6 @@
 """The tamper-evident history: hashing, the database guards, and verification."""
 
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass
@@ -8,7 +9,21 @@ from django.db import connection as default_connection
 
 from .models import Event
 
-GENESIS = ""
+GENESIS = ""  # the `prev_hash` of an assignment's first event
+# The event's own fields that its hash covers (with the assignment's natural key, the "subject").
+HASHED_FIELDS = (
+    "sequence",
+    "action",
+    "from_state",
+    "to_state",
+    "actor_name",
+    "unit_name",
+    "at",
+    "comment",
+    "snapshot",
+    "attachments",
+    "prev_hash",
+)
 
 
 def digest(*, subject, sequence, action, from_state, to_state, actor_name, unit_name, at, comment, snapshot,
@@ -21,7 +36,7 @@ def digest(*, subject, sequence, action, from_state, to_state, actor_name, unit_
         "to": to_state,
         "actor": actor_name,
         "unit": unit_name,
-        "at": at.isoformat(timespec="microseconds"),
+        "at": at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),  # whatever zone it was read in
         "comment": comment,
         "snapshot": snapshot,
         "attachments": attachments,
@@ -56,20 +71,8 @@ def next_event(*, key, count, last_hash, action, from_state, to_state, actor, un
 
 
 def recompute(event, subject_key):
-    return digest(
-        subject=subject_key,
-        sequence=event.sequence,
-        action=event.action,
-        from_state=event.from_state,
-        to_state=event.to_state,
-        actor_name=event.actor_name,
-        unit_name=event.unit_name,
-        at=event.at,
-        comment=event.comment,
-        snapshot=event.snapshot,
-        attachments=event.attachments,
-        prev_hash=event.prev_hash,
-    )
+    """The hash a stored event should have."""
+    return digest(subject=subject_key, **{name: getattr(event, name) for name in HASHED_FIELDS})
 
 
 @dataclass

@@ -166,9 +166,16 @@ def _create(round_, pairs, leads, *, by, unit):
     for (item, county), process_id, work_id in zip(pairs, process_ids, work_ids, strict=True):
         key = Assignment.make_key(round_.year, item, county)
         event = history.next_event(
-            key=key, count=0, last_hash="", action=Action.ISSUE, from_state="", to_state=State.ASSIGNED, actor=by,
-            unit=unit, at=now,
-        )  # fmt: skip
+            key=key,
+            count=0,
+            last_hash=history.GENESIS,
+            action=Action.ISSUE,
+            from_state="",
+            to_state=State.ASSIGNED,
+            actor=by,
+            unit=unit,
+            at=now,
+        )
         rows.append(
             {
                 "round_id": round_.pk,

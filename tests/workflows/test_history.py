@@ -159,3 +159,11 @@ def test_the_app_shows_an_auditor_the_first_bad_event(client, walked, auditor, u
     client.force_login(auditor)
     content = client.get(reverse("assignments:audit")).content.decode()
     assert "历史记录不完整" in content and f"事件 {victim.pk}" in content
+
+
+def test_an_events_hash_does_not_depend_on_the_zone_its_time_is_read_in(walked):
+    import zoneinfo
+
+    event = Event.objects.filter(assignment=walked).last()
+    event.at = event.at.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
+    assert history.recompute(event, walked.key) == event.hash
