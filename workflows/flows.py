@@ -25,6 +25,8 @@ from viewflow.workflow.token import Token
 from assignments.models import Assignment, Countersign, ItemSection, State, Submission, Unit
 from permissions.roles import COUNTERSIGN, principal
 
+from . import bulk
+
 WORK_PERMISSION = "assignments.work_unit_assignments"
 REVIEW_PERMISSION = "assignments.review_unit_assignments"
 
@@ -79,12 +81,6 @@ def _unit_content_type():
     return ContentType.objects.get_for_model(Unit)
 
 
-def _task(process_id, node, *, status=STATUS.NEW, owner_id=None, permission=None, unit=None, now=None, **fields):
-    """An unsaved task row of `node`, as viewflow's activation would fill it."""
-    return Task(**task_row(process_id, node, status=status, owner_id=owner_id, permission=permission, unit=unit,
-                           now=now, **fields))  # fmt: skip
-
-
 def task_row(process_id, node, *, status=STATUS.NEW, owner_id=None, permission=None, unit=None, now=None, **fields):
     """The values of a task row of `node`, as viewflow's activation would fill them."""
     row = {
@@ -107,7 +103,7 @@ def task_row(process_id, node, *, status=STATUS.NEW, owner_id=None, permission=N
 
 def work_task(process_id, county_id, assignee_id=None, now=None):
     """The county's task: in its queue, or in the assignee's inbox when someone already works on it."""
-    return _task(process_id, AssignmentFlow.work, **_work(county_id, assignee_id), now=now)
+    return task_row(process_id, AssignmentFlow.work, **_work(county_id, assignee_id), now=now)
 
 
 def _work(county_id, assignee_id=None):
@@ -120,23 +116,36 @@ def _work(county_id, assignee_id=None):
 
 
 def review_task(process_id, lead_section_id, now=None):
-    return _task(process_id, AssignmentFlow.review, permission=REVIEW_PERMISSION, unit=lead_section_id, now=now)
+    return task_row(process_id, AssignmentFlow.review, permission=REVIEW_PERMISSION, unit=lead_section_id, now=now)
 
 
-def start_rows(processes, now):
-    """For new processes (pk, county pk): the values of their finished start task and open work task."""
-    starts, works = [], []
-    for process_id, county_id in processes:
-        starts.append(
-            task_row(process_id, AssignmentFlow.start, status=STATUS.DONE, now=now, started=now, finished=now)
-        )
-        works.append(task_row(process_id, AssignmentFlow.work, now=now, **_work(county_id)))
-    return starts, works
+def start(processes, now):
+    """Start new processes ((pk, county pk) pairs) as viewflow does: a finished start task and an open
+    work task each, the one leading to the other; three statements in all. Returns the work tasks' ids."""
+    starts = [
+        task_row(process_id, AssignmentFlow.start, status=STATUS.DONE, now=now, started=now, finished=now)
+        for process_id, _ in processes
+    ]
+    works = [work_task(process_id, county_id, now=now) for process_id, county_id in processes]
+    ids = bulk.insert(Task, starts + works)
+    start_ids, work_ids = ids[: len(starts)], ids[len(starts) :]
+    _link(zip(start_ids, work_ids, strict=True))
+    return work_ids
 
 
-def link(pairs):
-    """Record which task led to which (viewflow's `Task.previous`), in one statement."""
-    Previous.objects.bulk_create(Previous(from_task_id=new.pk, to_task_id=old.pk) for new, old in pairs)
+def follow(done_task_id, *rows):
+    """Create the tasks that come after a finished one, in order, each linked to the one before it;
+    two statements. Returns the new tasks' ids."""
+    ids = bulk.insert(Task, list(rows))
+    chain = [done_task_id, *ids]
+    _link(zip(chain, chain[1:], strict=False))
+    return ids
+
+
+def _link(pairs):
+    """Record which task led to which: viewflow's `Task.previous`, from (earlier, later) id pairs."""
+    rows = [{"from_task_id": later, "to_task_id": earlier} for earlier, later in pairs]
+    bulk.insert(Previous, rows, returning=False)
 
 
 def claim(task_id, user, now):
@@ -155,11 +164,11 @@ def cancel_task(task_id, now):
 
 def gateway(process_id, now):
     """The decide gateway's task: evaluated and done at once."""
-    return _task(process_id, AssignmentFlow.decide, status=STATUS.DONE, now=now, finished=now)
+    return task_row(process_id, AssignmentFlow.decide, status=STATUS.DONE, now=now, finished=now)
 
 
 def end(process_id, now):
-    return _task(process_id, AssignmentFlow.end, status=STATUS.DONE, now=now, started=now, finished=now)
+    return task_row(process_id, AssignmentFlow.end, status=STATUS.DONE, now=now, started=now, finished=now)
 
 
 def finish_process(process_id, now, status=PROCESS.DONE):

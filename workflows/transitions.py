@@ -157,11 +157,7 @@ def _create(round_, pairs, leads, *, by, unit):
     process_ids = bulk.insert(
         Process, [{"flow_class": flows.AssignmentFlow, "status": PROCESS.NEW, "created": now}] * len(pairs)
     )
-    starts, works = flows.start_rows([(pk, county.pk) for pk, (_, county) in zip(process_ids, pairs, strict=True)], now)
-    task_ids = bulk.insert(flows.Task, starts + works)
-    start_ids, work_ids = task_ids[: len(starts)], task_ids[len(starts) :]
-    links = [{"from_task_id": new, "to_task_id": old} for new, old in zip(work_ids, start_ids, strict=True)]
-    bulk.insert(flows.Previous, links, returning=False)
+    work_ids = flows.start([(pk, county.pk) for pk, (_, county) in zip(process_ids, pairs, strict=True)], now)
     rows, events = [], []
     for (item, county), process_id, work_id in zip(pairs, process_ids, work_ids, strict=True):
         key = Assignment.make_key(round_.year, item, county)
@@ -241,10 +237,7 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
             Attachment.objects.filter(pk__in=pending).update(submission=submission)
         attachments = [sha256 for _, sha256, _ in files]
         flows.finish(row.task_id, by, act.now)
-        review = flows.review_task(row.process_id, row.lead_section_id, now=act.now)
-        flows.Task.objects.bulk_create([review])
-        flows.link([(review, flows.Task(pk=row.task_id))])
-        row.task = review
+        (row.task_id,) = flows.follow(row.task_id, flows.review_task(row.process_id, row.lead_section_id, act.now))
         row.assignee_id = row.assignee_id or by.pk
         snapshot = {
             "submission": number,
@@ -260,10 +253,7 @@ def recall(assignment, *, by, version, comment=""):
     with _action(assignment, Action.RECALL, by, version) as act:
         row = act.row
         flows.cancel_task(row.task_id, act.now)
-        work = flows.work_task(row.process_id, row.county_id, assignee_id=by.pk, now=act.now)
-        flows.Task.objects.bulk_create([work])
-        flows.link([(work, flows.Task(pk=row.task_id))])
-        row.task = work
+        (row.task_id,) = flows.follow(row.task_id, flows.work_task(row.process_id, row.county_id, by.pk, act.now))
         row.assignee = by
         act.finish(comment=comment)
     return act.row
@@ -286,11 +276,9 @@ def accept(assignment, *, by, version, comment=""):
             if missing:
                 raise Conflict(f"尚需 {'、'.join(missing)} 会签同意后方可验收", state=row.state, version=row.version)
         flows.finish(row.task_id, by, act.now)
-        decide, end = flows.gateway(row.process_id, act.now), flows.end(row.process_id, act.now)
-        flows.Task.objects.bulk_create([decide, end])
-        flows.link([(decide, flows.Task(pk=row.task_id)), (end, decide)])
+        flows.follow(row.task_id, flows.gateway(row.process_id, act.now), flows.end(row.process_id, act.now))
         flows.finish_process(row.process_id, act.now)
-        row.task = None
+        row.task_id = None
         act.finish(comment=comment)
     return act.row
 
@@ -301,11 +289,8 @@ def return_for_rework(assignment, *, by, version, reason):
         row = act.row
         reason = _required(reason, "退回必须填写理由", "reason")
         flows.finish(row.task_id, by, act.now)
-        decide = flows.gateway(row.process_id, act.now)
-        work = flows.work_task(row.process_id, row.county_id, assignee_id=row.assignee_id, now=act.now)
-        flows.Task.objects.bulk_create([decide, work])
-        flows.link([(decide, flows.Task(pk=row.task_id)), (work, decide)])
-        row.task = work
+        work = flows.work_task(row.process_id, row.county_id, row.assignee_id, act.now)
+        _, row.task_id = flows.follow(row.task_id, flows.gateway(row.process_id, act.now), work)
         act.finish(comment=reason)
     return act.row
 
@@ -346,7 +331,7 @@ def cancel(assignment, *, by, version, reason):
         if row.task_id:
             flows.cancel_task(row.task_id, act.now)
         flows.finish_process(row.process_id, act.now, status=PROCESS.CANCELED)
-        row.task = None
+        row.task_id = None
         act.finish(comment=reason)
     return act.row
 
