@@ -56,4 +56,4 @@ messages:
 	msgfmt --check -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po
 
 clean:
-	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 var
+	rm -rf $(VENV) db.sqlite3 test-db*.sqlite3* var

@@ -1,6 +1,7 @@
 """Duban settings: one file, every difference between machines read from the environment."""
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -125,10 +126,15 @@ else:
             },
         }
     }
+# Each test run gets a database of its own name: the server may be shared with other jobs, and two
+# runs on one machine must never drop each other's database.
+TEST_DATABASE_SUFFIX = os.environ.get("TEST_DATABASE_SUFFIX") or f"{os.getpid()}_{secrets.token_hex(3)}"
+DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("TEST", {})
     # Tests run on a file, not in memory, so that threads racing each other share one database.
-    DATABASES["default"]["TEST"].setdefault("NAME", str(BASE_DIR / "test-db.sqlite3"))
+    DATABASES["default"]["TEST"].setdefault("NAME", str(BASE_DIR / f"test-db-{TEST_DATABASE_SUFFIX}.sqlite3"))
+else:
+    DATABASES["default"]["TEST"].setdefault("NAME", f"test_duban_{TEST_DATABASE_SUFFIX}")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
