@@ -274,7 +274,8 @@ def accept(assignment, *, by, version, comment=""):
         if Measure.objects.filter(items=row.item_id).values_list("countersign_required", flat=True).get():
             missing = _sections_without_agreement(row)
             if missing:
-                raise Conflict(f"尚需 {'、'.join(missing)} 会签同意后方可验收", state=row.state, version=row.version)
+                message = f"尚需 {'、'.join(missing)} 会签同意后方可验收"
+                raise Conflict(message, state=act.from_state, version=row.version)  # row.state already moved
         flows.finish(row.task_id, by, act.now)
         flows.follow(row.task_id, flows.gateway(row.process_id, act.now), flows.end(row.process_id, act.now))
         flows.finish_process(row.process_id, act.now)

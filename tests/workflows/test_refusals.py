@@ -132,3 +132,17 @@ def test_a_missing_version_is_refused(assignment, county_clerk):
     with pytest.raises(transitions.Invalid, match="版本号"):
         transitions.start(assignment, by=county_clerk, version="1")
     assert snapshot(assignment) == before
+
+
+def test_a_refused_accept_reports_the_state_the_assignment_is_in_not_the_one_it_would_move_to(
+    assignment, walk, section_chief
+):
+    measure = assignment.item.measure
+    measure.countersign_required = True
+    measure.save()
+    a = walk.to(assignment, "under_review")
+    before = snapshot(a)
+    with pytest.raises(transitions.Conflict, match="会签同意") as raised:
+        transitions.accept(a, by=section_chief, version=a.version)
+    assert raised.value.details == {"state": "under_review", "version": a.version}
+    assert snapshot(a) == before
