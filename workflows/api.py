@@ -28,8 +28,9 @@ from assignments import selectors
 from assignments.models import Attachment, ItemSection, MeasureSection, Round, State, WorkItem
 from permissions.checks import Action, can_audit, visible_to
 
-from . import files, flows, history, transitions
+from . import files, history, transitions
 from .models import Event
+from .selectors import to_do
 from .serializers import (
     ActionBody,
     AssignmentDetailSerializer,
@@ -171,7 +172,7 @@ class AssignmentList(generics.ListAPIView):
         filters = {"year": _int(params, "round"), "measure": _int(params, "measure")}
         if params.get("todo") not in (None, "", "true", "false"):
             raise exceptions.ValidationError({"todo": ["应为 true 或 false"]})
-        only = flows.to_do(self.request.user) if params.get("todo") == "true" else None
+        only = to_do(self.request.user) if params.get("todo") == "true" else None
         state = params.get("state")
         if state and state not in State.values:
             raise exceptions.ValidationError({"state": [f"未知状态“{state}”,应为 {'、'.join(State.values)} 之一"]})

@@ -37,7 +37,7 @@ from permissions import roles
 from permissions.checks import Action, can, can_issue, co_section_ids, transition_of
 from permissions.roles import principal
 
-from . import bulk, flows, history
+from . import bulk, flows, history, tasks
 from .models import Event
 
 logger = logging.getLogger("duban.events")
@@ -157,7 +157,7 @@ def _create(round_, pairs, leads, *, by, unit):
     process_ids = bulk.insert(
         Process, [{"flow_class": flows.AssignmentFlow, "status": PROCESS.NEW, "created": now}] * len(pairs)
     )
-    work_ids = flows.start([(pk, county.pk) for pk, (_, county) in zip(process_ids, pairs, strict=True)], now)
+    work_ids = tasks.start([(pk, county.pk) for pk, (_, county) in zip(process_ids, pairs, strict=True)], now)
     rows, events = [], []
     for (item, county), process_id, work_id in zip(pairs, process_ids, work_ids, strict=True):
         key = Assignment.make_key(round_.year, item, county)
@@ -208,7 +208,7 @@ def _lead_sections(items):
 def start(assignment, *, by, version, comment=""):
     """A county clerk starts work: the county's task moves into their inbox."""
     with _action(assignment, Action.START, by, version) as act:
-        flows.claim(act.row.task_id, by, act.now)
+        tasks.claim(act.row.task_id, by, act.now)
         act.row.assignee = by
         act.finish(comment=comment)
     return act.row
@@ -236,8 +236,8 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
         if pending:
             Attachment.objects.filter(pk__in=pending).update(submission=submission)
         attachments = [sha256 for _, sha256, _ in files]
-        flows.finish(row.task_id, by, act.now)
-        (row.task_id,) = flows.follow(row.task_id, flows.review_task(row.process_id, row.lead_section_id, act.now))
+        tasks.finish(row.task_id, by, act.now)
+        (row.task_id,) = tasks.follow(row.task_id, tasks.review_task(row.process_id, row.lead_section_id, act.now))
         row.assignee_id = row.assignee_id or by.pk
         snapshot = {
             "submission": number,
@@ -252,8 +252,8 @@ def recall(assignment, *, by, version, comment=""):
     """The county takes its report back before review begins."""
     with _action(assignment, Action.RECALL, by, version) as act:
         row = act.row
-        flows.cancel_task(row.task_id, act.now)
-        (row.task_id,) = flows.follow(row.task_id, flows.work_task(row.process_id, row.county_id, by.pk, act.now))
+        tasks.cancel_task(row.task_id, act.now)
+        (row.task_id,) = tasks.follow(row.task_id, tasks.work_task(row.process_id, row.county_id, by.pk, act.now))
         row.assignee = by
         act.finish(comment=comment)
     return act.row
@@ -262,7 +262,7 @@ def recall(assignment, *, by, version, comment=""):
 def begin_review(assignment, *, by, version, comment=""):
     """The lead section's chief takes the report up: the review task moves into their inbox."""
     with _action(assignment, Action.BEGIN_REVIEW, by, version) as act:
-        flows.claim(act.row.task_id, by, act.now)
+        tasks.claim(act.row.task_id, by, act.now)
         act.finish(comment=comment)
     return act.row
 
@@ -276,9 +276,9 @@ def accept(assignment, *, by, version, comment=""):
             if missing:
                 message = f"尚需 {'、'.join(missing)} 会签同意后方可验收"
                 raise Conflict(message, state=act.from_state, version=row.version)  # row.state already moved
-        flows.finish(row.task_id, by, act.now)
-        flows.follow(row.task_id, flows.gateway(row.process_id, act.now), flows.end(row.process_id, act.now))
-        flows.finish_process(row.process_id, act.now)
+        tasks.finish(row.task_id, by, act.now)
+        tasks.follow(row.task_id, tasks.gateway(row.process_id, act.now), tasks.end(row.process_id, act.now))
+        tasks.finish_process(row.process_id, act.now)
         row.task_id = None
         act.finish(comment=comment)
     return act.row
@@ -289,9 +289,9 @@ def return_for_rework(assignment, *, by, version, reason):
     with _action(assignment, Action.RETURN, by, version) as act:
         row = act.row
         reason = _required(reason, "退回必须填写理由", "reason")
-        flows.finish(row.task_id, by, act.now)
-        work = flows.work_task(row.process_id, row.county_id, row.assignee_id, act.now)
-        _, row.task_id = flows.follow(row.task_id, flows.gateway(row.process_id, act.now), work)
+        tasks.finish(row.task_id, by, act.now)
+        work = tasks.work_task(row.process_id, row.county_id, row.assignee_id, act.now)
+        _, row.task_id = tasks.follow(row.task_id, tasks.gateway(row.process_id, act.now), work)
         act.finish(comment=reason)
     return act.row
 
@@ -318,7 +318,7 @@ def reassign(assignment, *, by, version, to, comment=""):
         row = act.row
         target = _colleague(to, row.county_id)
         if row.task_id:
-            flows.claim(row.task_id, target, act.now)
+            tasks.claim(row.task_id, target, act.now)
         row.assignee = target
         act.finish(comment=comment, snapshot={"to": target.get_username()})
     return act.row
@@ -330,8 +330,8 @@ def cancel(assignment, *, by, version, reason):
         row = act.row
         reason = _required(reason, "撤销必须填写理由", "reason")
         if row.task_id:
-            flows.cancel_task(row.task_id, act.now)
-        flows.finish_process(row.process_id, act.now, status=PROCESS.CANCELED)
+            tasks.cancel_task(row.task_id, act.now)
+        tasks.finish_process(row.process_id, act.now, status=PROCESS.CANCELED)
         row.task_id = None
         act.finish(comment=reason)
     return act.row

@@ -21,9 +21,10 @@ from permissions.checks import (
 )
 from permissions.roles import principal
 
-from . import files, flows, history, transitions
+from . import files, history, transitions
 from .forms import FORMS, FilterForm, OpenRoundForm, ReassignForm, SubmitForm, UploadForm
 from .models import Event
+from .selectors import to_do
 
 
 @require_GET
@@ -37,7 +38,7 @@ def assignment_list(request):
         counties=_visible_counties(request.user),
     )
     filters = dict(form.cleaned_data) if form.is_valid() else {}
-    only = flows.to_do(request.user) if filters.pop("todo", False) else None
+    only = to_do(request.user) if filters.pop("todo", False) else None
     page = Paginator(selectors.assignment_list(scoped, only=only, **filters), 50).get_page(request.GET.get("page"))
     return render(request, "workflows/assignment_list.html", {"form": form, "page": page})
 

@@ -224,7 +224,7 @@ def test_another_countys_assignment_is_refused_to_a_clerk(other_county_assignmen
 def test_the_readme_diagram_is_the_one_drawn_from_the_transition_declarations():
     from django.conf import settings
 
-    from workflows.flows import lifecycle_diagram
+    from workflows.diagram import lifecycle_diagram
 
     readme = (settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- lifecycle:start -->\n```mermaid\n")[1].split("```\n<!-- lifecycle:end -->")[0]

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from workflows.flows import lifecycle_diagram
+from workflows.diagram import lifecycle_diagram
 
 
 class Command(BaseCommand):
