@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -46,6 +47,47 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "duban-insecure-development-key"
+
+
+# The history's key: every event's digest is an HMAC with it, so whoever can write to the database but
+# does not hold the key cannot forge an event. Never stored in the database.
+def history_key(name, value):
+    if len(value) < 32:
+        raise ImproperlyConfigured(f"{name} must be at least 32 characters (64 hex digits are best)")
+    return value
+
+
+def development_history_key(path):
+    """Created once (mode 0600) and reused; a second process racing the first reads the first's key."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        else:
+            print(f"HISTORY_KEY is not set: generated a development key into {path}", file=sys.stderr)
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+HISTORY_KEY = os.environ.get("HISTORY_KEY", "")
+if HISTORY_KEY:
+    HISTORY_KEY = history_key("HISTORY_KEY", HISTORY_KEY)
+elif DEBUG:
+    HISTORY_KEY = development_history_key(BASE_DIR / "var" / "history.key")
+else:
+    raise ImproperlyConfigured("HISTORY_KEY must be set when DEBUG is off")
+# Keys retired by a rotation: events and checkpoints made with them still verify (looked up by key id).
+HISTORY_OLD_KEYS = [history_key("HISTORY_OLD_KEYS", key) for key in env_list("HISTORY_OLD_KEYS", [])]
+HISTORY_ALGORITHM = os.environ.get("HISTORY_ALGORITHM", "sm3")  # sm3 (GB/T 32905) or sha256
+if HISTORY_ALGORITHM not in {"sm3", "sha256"}:
+    raise ImproperlyConfigured(f"HISTORY_ALGORITHM must be sm3 or sha256, not {HISTORY_ALGORITHM!r}")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -198,7 +240,7 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "config.storage.StaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

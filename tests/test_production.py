@@ -1,0 +1,79 @@
+"""Production as an operator meets it: DEBUG off, collected static files, the configured database."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.urls import reverse
+
+from assignments.models import Assignment
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-production-secret-key-for-tests",
+    "HISTORY_KEY": "5f" * 32,
+    "ALLOWED_HOSTS": "duban.example.org",
+}
+
+
+def run_python(code_or_args, **env):
+    """Run Python in a fresh process with the production environment (plus `env`); its completed process."""
+    args = ["-c", code_or_args] if isinstance(code_or_args, str) else code_or_args
+    environment = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "DATABASE_URL"}}
+    environment.update(PRODUCTION_ENV, **env)
+    return subprocess.run(
+        [sys.executable, *args], cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """STATIC_ROOT filled by `collectstatic` with DEBUG off, as a deployment does it."""
+    root = tmp_path_factory.mktemp("static")
+    done = run_python(["manage.py", "collectstatic", "--no-input"], STATIC_ROOT=str(root))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root
+
+
+@pytest.fixture
+def production(settings, collected_static):
+    """This process's settings as in production: DEBUG off and the manifest storage over collected files."""
+    settings.DEBUG = False
+    settings.STATIC_ROOT = collected_static
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "config.storage.StaticFilesStorage"}}
+    return collected_static
+
+
+def test_collectstatic_writes_the_manifest_although_viewflow_names_fonts_it_does_not_ship(collected_static):
+    manifest = json.loads((collected_static / "staticfiles.json").read_text())["paths"]
+    assert "duban.css" in manifest
+    dead = "viewflow/fonts/roboto/node_modules/roboto-fontface/css/roboto/roboto-fontface.css"
+    assert "url('./Roboto-Thin.woff2')" in (collected_static / manifest[dead]).read_text()  # left as written
+    live = (collected_static / manifest["viewflow/fonts/roboto/roboto-fontface.css"]).read_text()
+    assert re.search(r"Roboto-Thin\.[0-9a-f]{12}\.woff2", live)  # a font that exists gets its hashed name
+
+
+def assert_served_with_css(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    stylesheets = re.findall(r'href="(/static/[^"]+\.css)"', response.content.decode())
+    assert stylesheets, url
+    for href in stylesheets:
+        assert re.search(r"\.[0-9a-f]{12}\.css$", href), href  # the hashed name from the manifest
+        css = client.get(href)
+        assert css.status_code == 200, href
+        assert css["Content-Type"].startswith("text/css")
+
+
+def test_the_login_page_a_list_and_a_detail_answer_with_debug_off(production, client, county_clerk):
+    call_command("open_round", "2024")
+    assignment = Assignment.objects.filter(county__name="离石区").first()
+    assert_served_with_css(client, reverse("login"))
+    client.force_login(county_clerk)
+    assert_served_with_css(client, reverse("assignments:index"))
+    assert_served_with_css(client, reverse("assignments:detail", args=[assignment.pk]))
