@@ -155,19 +155,18 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock when a transaction starts, so of two racing
-                # writers the loser waits (up to the timeout) instead of failing mid-transaction.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+SQLITE_OPTIONS = {
+    # IMMEDIATE takes the write lock when a transaction starts, so of two racing writers the loser
+    # waits (up to the timeout) instead of failing mid-transaction with "database is locked".
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+for _database in DATABASES.values():
+    # every SQLite database, whether the default file or one named by DATABASE_URL
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        _database["OPTIONS"] = {**SQLITE_OPTIONS, **_database.get("OPTIONS", {})}
 # Each test run gets a database of its own name: the server may be shared with other jobs, and two
 # runs on one machine must never drop each other's database.
 TEST_DATABASE_SUFFIX = os.environ.get("TEST_DATABASE_SUFFIX") or f"{os.getpid()}_{secrets.token_hex(3)}"

@@ -77,3 +77,21 @@ def test_the_login_page_a_list_and_a_detail_answer_with_debug_off(production, cl
     client.force_login(county_clerk)
     assert_served_with_css(client, reverse("assignments:index"))
     assert_served_with_css(client, reverse("assignments:detail", args=[assignment.pk]))
+
+
+def test_a_sqlite_database_named_by_database_url_gets_immediate_transactions_wal_and_a_busy_timeout(tmp_path):
+    database = tmp_path / "named.sqlite3"
+    done = run_python(
+        "import json, django; django.setup()\n"
+        "from django.conf import settings; from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('PRAGMA journal_mode'); mode = cursor.fetchone()[0]\n"
+        "print(json.dumps({'options': settings.DATABASES['default']['OPTIONS'], 'journal_mode': mode}))",
+        DATABASE_URL=f"sqlite:///{database}",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["options"]["transaction_mode"] == "IMMEDIATE"
+    assert seen["options"]["timeout"] == 20
+    assert seen["journal_mode"] == "wal"  # the init command ran on the named file
