@@ -33,7 +33,7 @@ from assignments.models import Plan, Round, Unit, WorkItem  # noqa: E402
 from bench.flows import BareFlow  # noqa: E402
 from bench.models import BenchEvent, BenchRow  # noqa: E402
 from permissions.roles import assign_role  # noqa: E402
-from workflows import transitions  # noqa: E402
+from workflows import actions, rounds  # noqa: E402
 from workflows.models import Event  # noqa: E402
 
 
@@ -136,11 +136,11 @@ def bench_lifecycle(count):
         item, county = next(pairs)
         clerk, chief = clerks[county.pk], chiefs[min(item.item_sections.all(), key=lambda s: s.position).unit_id]
         values = {str(target.pk): "100" for target in item.targets.all()}
-        a = transitions.issue(round_, item, county, by=chief)
-        a = transitions.start(a, by=clerk, version=a.version)
-        a = transitions.submit(a, by=clerk, version=a.version, narrative="bench", indicators=values)
-        a = transitions.begin_review(a, by=chief, version=a.version)
-        transitions.accept(a, by=chief, version=a.version)
+        a = rounds.issue(round_, item, county, by=chief)
+        a = actions.start(a, by=clerk, version=a.version)
+        a = actions.submit(a, by=clerk, version=a.version, narrative="bench", indicators=values)
+        a = actions.begin_review(a, by=chief, version=a.version)
+        actions.accept(a, by=chief, version=a.version)
 
     clerk, chief = next(iter(clerks.values())), next(iter(chiefs.values()))
 
@@ -193,7 +193,7 @@ def bench_open_round(repeats):
             BareFlow.start.run()
 
     def duban():
-        _, created = transitions.open_round(year)
+        _, created = rounds.open_round(year)
         assert created == size
 
     times = medians({"ms": duban, "bulk_ms": bulk, "viewflow_ms": viewflow}, repeats, measure=rolled_back)

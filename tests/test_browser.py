@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from assignments.models import Assignment, Measure, State
 from tests.conftest import PASSWORD
-from workflows import transitions
+from workflows import rounds
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -32,7 +32,7 @@ def log_in(page, live_server, username):
 def test_a_county_submits_and_its_section_accepts_in_the_browser(
     committed, live_server, page, plan, county_clerk, section_chief
 ):
-    transitions.open_round(2024, measures=[Measure.objects.get(number=7)])
+    rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
     a = Assignment.objects.get(key="2024/7a/离石区")
 
     log_in(page, live_server, "lishi_clerk")

@@ -28,7 +28,7 @@ from assignments import selectors
 from assignments.models import Attachment, ItemSection, MeasureSection, Round, State, WorkItem
 from permissions.checks import Action, can_audit, visible_to
 
-from . import files, history, transitions
+from . import actions, files, history
 from .models import Event
 from .selectors import to_do
 from .serializers import (
@@ -101,11 +101,11 @@ CODES = {
 
 def handle_exception(error, context):
     """Every error in one shape: {"code", "detail"} (plus the current version and state on 409)."""
-    if isinstance(error, transitions.NotAllowed):
+    if isinstance(error, actions.NotAllowed):
         error = exceptions.PermissionDenied(error.message)
-    elif isinstance(error, transitions.Conflict):
+    elif isinstance(error, actions.Conflict):
         error = Conflict(error)
-    elif isinstance(error, transitions.Invalid):
+    elif isinstance(error, actions.Invalid):
         error = exceptions.ValidationError({error.details.get("field") or "detail": [error.message]})
     response = exception_handler(error, context)
     if response is None:
@@ -228,7 +228,7 @@ class AssignmentAction(APIView):
             raise exceptions.ParseError("请求体应为 JSON 对象")
         body = BODIES[action](data=request.data)
         body.is_valid(raise_exception=True)
-        transitions.perform(action, assignment, by=request.user, **body.validated_data)
+        actions.perform(action, assignment, by=request.user, **body.validated_data)
         return Response(AssignmentDetailSerializer(_detail(request, pk), context={"request": request}).data)
 
 
@@ -265,7 +265,7 @@ class AssignmentAttachments(APIView):
         assignment = generics.get_object_or_404(_scoped(request), pk=pk)
         body = UploadBody(data=request.data)
         body.is_valid(raise_exception=True)
-        attachment = transitions.attach(assignment, by=request.user, upload=body.validated_data["file"])
+        attachment = actions.attach(assignment, by=request.user, upload=body.validated_data["file"])
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
 
@@ -326,13 +326,13 @@ class RoundList(APIView):
     def get(self, request):
         plan = selectors.current_plan()
         visible = _scoped(request).values("pk")
-        rounds = (
+        years = (
             Round.objects.filter(plan=plan)
             .select_related("opened_by")
             .annotate(visible_count=Count("assignments", filter=Q(assignments__in=visible)))
             .order_by("year")
         )
-        return Response(RoundSerializer(rounds, many=True).data)
+        return Response(RoundSerializer(years, many=True).data)
 
 
 @extend_schema(tags=["审计"])

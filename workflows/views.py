@@ -21,9 +21,10 @@ from permissions.checks import (
 )
 from permissions.roles import principal
 
-from . import files, history, transitions
+from . import actions, files, history
 from .forms import FORMS, FilterForm, OpenRoundForm, ReassignForm, SubmitForm, UploadForm
 from .models import Event
+from .rounds import open_round
 from .selectors import to_do
 
 
@@ -58,17 +59,17 @@ def act(request, pk, action):
     if form.is_valid():
         try:
             _perform(action, assignment, request.user, form)
-        except transitions.NotAllowed as error:
+        except actions.NotAllowed as error:
             raise PermissionDenied(error.message) from None
-        except transitions.Conflict as error:
+        except actions.Conflict as error:
             messages.error(request, error.message)
             return redirect("assignments:detail", pk=pk)
-        except transitions.Invalid as error:
+        except actions.Invalid as error:
             form.add_error(
                 error.details.get("field") if error.details.get("field") in form.fields else None, error.message
             )
         else:
-            messages.success(request, f"已{transitions.ACTION_LABELS[action]}。")
+            messages.success(request, f"已{actions.ACTION_LABELS[action]}。")
             return redirect("assignments:detail", pk=pk)
     detail = selectors.assignment_detail(visible_to(request.user), pk)
     context = _detail_context(request.user, detail, failed=(action, form))
@@ -83,10 +84,10 @@ def upload(request, pk):
         messages.error(request, "请选择要上传的文件")
         return redirect("assignments:detail", pk=pk)
     try:
-        attachment = transitions.attach(assignment, by=request.user, upload=form.cleaned_data["file"])
-    except transitions.NotAllowed as error:
+        attachment = actions.attach(assignment, by=request.user, upload=form.cleaned_data["file"])
+    except actions.NotAllowed as error:
         raise PermissionDenied(error.message) from None
-    except transitions.ActionError as error:
+    except actions.ActionError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, f"已上传附件“{attachment.name}”,将随下次报送提交。")
@@ -97,10 +98,10 @@ def upload(request, pk):
 def detach(request, pk, attachment_pk):
     assignment = get_object_or_404(visible_to(request.user), pk=pk)
     try:
-        transitions.detach(assignment, by=request.user, attachment_id=attachment_pk)
-    except transitions.NotAllowed as error:
+        actions.detach(assignment, by=request.user, attachment_id=attachment_pk)
+    except actions.NotAllowed as error:
         raise PermissionDenied(error.message) from None
-    except transitions.ActionError as error:
+    except actions.ActionError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, "已删除附件。")
@@ -124,10 +125,10 @@ def rounds(request):
             raise PermissionDenied("你无权下达报送任务")
         if form.is_valid():
             try:
-                round_, created = transitions.open_round(
+                round_, created = open_round(
                     form.cleaned_data["year"], by=request.user, plan=plan, measures=form.cleaned_data["measures"]
                 )
-            except transitions.ActionError as error:
+            except actions.ActionError as error:
                 messages.error(request, error.message)
             else:
                 messages.success(request, f"{round_.year} 年度已下达:新建督办事项 {created} 个。")
@@ -172,18 +173,18 @@ def _perform(action, assignment, user, form):
     data = dict(form.cleaned_data)
     if action == Action.SUBMIT:
         data = {"version": data["version"], "narrative": data["narrative"], "indicators": form.indicators()}
-    return transitions.perform(action, assignment, by=user, **data)
+    return actions.perform(action, assignment, by=user, **data)
 
 
 def _detail_context(user, assignment, failed=None):
     available = available_actions(user, assignment)
-    actions = [action for action in available if action != Action.ATTACH]
-    forms = {action: _action_form(action, assignment) for action in actions}
+    buttons = [action for action in available if action != Action.ATTACH]
+    forms = {action: _action_form(action, assignment) for action in buttons}
     if failed:
         forms[failed[0]] = failed[1]
     return {
         "assignment": assignment,
-        "actions": [(action, transitions.ACTION_LABELS[action], forms[action]) for action in actions],
+        "actions": [(action, actions.ACTION_LABELS[action], forms[action]) for action in buttons],
         "can_attach": Action.ATTACH in available,
         "upload_form": UploadForm(),
         "reports": selectors.reports(assignment),

@@ -7,12 +7,12 @@ from django.test.utils import CaptureQueriesContext
 
 from assignments.models import Assignment, Measure
 from permissions.checks import available_actions, can, visible_to
-from workflows import transitions
+from workflows import rounds
 
 
 @pytest.fixture
 def round_2024(plan):
-    transitions.open_round(2024)
+    rounds.open_round(2024)
     return Assignment.objects.all()
 
 
@@ -88,7 +88,7 @@ def test_available_actions_follow_state_and_role(round_2024, county_clerk, count
 def test_scoping_costs_the_same_queries_for_one_round_or_three(request, plan, persona):
     user = request.getfixturevalue(persona)
     measure = Measure.objects.get(number=7)
-    transitions.open_round(2024, measures=[measure])
+    rounds.open_round(2024, measures=[measure])
 
     def count():
         user.__dict__.pop("_duban_principal", None)
@@ -97,8 +97,8 @@ def test_scoping_costs_the_same_queries_for_one_round_or_three(request, plan, pe
         return total, len(queries)
 
     small_total, small = count()
-    transitions.open_round(2022, measures=[measure])
-    transitions.open_round(2023, measures=[measure])
+    rounds.open_round(2022, measures=[measure])
+    rounds.open_round(2023, measures=[measure])
     large_total, large = count()
     assert large_total == 3 * small_total
     assert large == small

@@ -3,7 +3,7 @@
 import pytest
 
 from assignments.models import Assignment, Measure, Target, Unit
-from workflows import transitions
+from workflows import actions, rounds
 
 # Measure 7's first row (7a): led by 基政科, with 救助科, 社事科 and 社管科 co-operating, and three targets.
 MEASURE = 7
@@ -13,7 +13,7 @@ YEAR = 2024
 
 @pytest.fixture
 def round_2024(plan):
-    round_, _ = transitions.open_round(YEAR, measures=[Measure.objects.get(number=MEASURE)])
+    round_, _ = rounds.open_round(YEAR, measures=[Measure.objects.get(number=MEASURE)])
     return round_
 
 
@@ -43,15 +43,15 @@ class Walker:
         self.clerk, self.chief = clerk, chief
 
     def start(self, a):
-        return transitions.start(a, by=self.clerk, version=a.version)
+        return actions.start(a, by=self.clerk, version=a.version)
 
     def submit(self, a, narrative="已按要求完成", values=None):
-        return transitions.submit(
+        return actions.submit(
             a, by=self.clerk, version=a.version, narrative=narrative, indicators=values or indicators(a)
         )
 
     def begin_review(self, a):
-        return transitions.begin_review(a, by=self.chief, version=a.version)
+        return actions.begin_review(a, by=self.chief, version=a.version)
 
     def to(self, a, state):
         paths = {
@@ -69,13 +69,13 @@ class Walker:
         return a
 
     def accept(self, a):
-        return transitions.accept(a, by=self.chief, version=a.version)
+        return actions.accept(a, by=self.chief, version=a.version)
 
     def return_(self, a):
-        return transitions.return_for_rework(a, by=self.chief, version=a.version, reason="数据不完整")
+        return actions.return_for_rework(a, by=self.chief, version=a.version, reason="数据不完整")
 
     def cancel(self, a):
-        return transitions.cancel(a, by=self.chief, version=a.version, reason="任务调整")
+        return actions.cancel(a, by=self.chief, version=a.version, reason="任务调整")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from assignments.models import Assignment, Measure, State
-from workflows import transitions
+from workflows import actions, rounds
 from workflows.models import Event
 
 from .conftest import fresh, indicators, snapshot
@@ -180,7 +180,7 @@ def test_the_list_rows_have_the_documented_fields(api, assignment, county_clerk)
 
 
 def test_the_list_filters(api, plan, county_clerk, section_chief):
-    transitions.open_round(2024)
+    rounds.open_round(2024)
     chief = api(section_chief)
     assert chief.get("/api/v1/assignments/", {"measure": 3}).json()["count"] == 2 * 13
     assert chief.get("/api/v1/assignments/", {"section": "社管科"}).json()["count"] == 3 * 13  # 3a, 3b, 18b
@@ -193,8 +193,8 @@ def test_the_list_filters(api, plan, county_clerk, section_chief):
 
 
 def test_no_page_of_a_clerks_list_shows_another_county(api, plan, county_clerk):
-    transitions.open_round(2024)
-    transitions.open_round(2023)
+    rounds.open_round(2024)
+    rounds.open_round(2023)
     client, url, seen = api(county_clerk), "/api/v1/assignments/?page_size=20", []
     while url:
         body = client.get(url).json()
@@ -205,7 +205,7 @@ def test_no_page_of_a_clerks_list_shows_another_county(api, plan, county_clerk):
 
 
 def test_a_section_not_responsible_for_a_measure_gets_404(api, plan, co_section_staff):
-    transitions.open_round(2024, measures=[Measure.objects.get(number=1)])
+    rounds.open_round(2024, measures=[Measure.objects.get(number=1)])
     a = Assignment.objects.first()
     assert api(co_section_staff).get(f"/api/v1/assignments/{a.pk}/").status_code == 404
     assert api(co_section_staff).get("/api/v1/assignments/99999/").status_code == 404
@@ -216,8 +216,8 @@ def test_plan_and_rounds_are_readable(api, assignment, county_clerk):
     plan = client.get("/api/v1/plan/").json()
     assert len(plan["measures"]) == 21 and [g["number"] for g in plan["groups"]] == ["一", "二", "三", "四", "五"]
     assert plan["measures"][6]["items"][0]["targets"][0]["subject"] == "乡镇(街道)未保站覆盖率"
-    rounds = client.get("/api/v1/rounds/").json()
-    assert rounds == [{"year": 2024, "opened_at": rounds[0]["opened_at"], "opened_by": None, "assignments": 2}]
+    listed = client.get("/api/v1/rounds/").json()
+    assert listed == [{"year": 2024, "opened_at": listed[0]["opened_at"], "opened_by": None, "assignments": 2}]
 
 
 def test_an_attachment_downloads_under_the_same_visibility(
@@ -264,11 +264,11 @@ def test_the_schema_validates_and_names_every_action(client):
 @pytest.mark.parametrize("persona", ["county_clerk", "section_chief"])
 def test_the_list_costs_the_same_queries_at_two_sizes(request, api, plan, persona):
     client = api(request.getfixturevalue(persona))
-    transitions.open_round(2024, measures=[Measure.objects.get(number=7)])
+    rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
     with CaptureQueriesContext(connection) as small:
         small_count = client.get("/api/v1/assignments/").json()["count"]
-    transitions.open_round(2023, measures=[Measure.objects.get(number=7)])
-    transitions.open_round(2022, measures=[Measure.objects.get(number=7)])
+    rounds.open_round(2023, measures=[Measure.objects.get(number=7)])
+    rounds.open_round(2022, measures=[Measure.objects.get(number=7)])
     with CaptureQueriesContext(connection) as large:
         large_count = client.get("/api/v1/assignments/").json()["count"]
     assert large_count == 3 * small_count
@@ -276,7 +276,7 @@ def test_the_list_costs_the_same_queries_at_two_sizes(request, api, plan, person
 
 
 def test_ten_accepts_racing_against_a_live_server_end_with_one_200(committed, live_server, plan, walk, section_chief):
-    transitions.open_round(2024, measures=[Measure.objects.get(number=7)])
+    rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
     a = walk.to(Assignment.objects.get(key="2024/7a/离石区"), "under_review")
     token = token_for(section_chief)
     url = f"{live_server.url}/api/v1/assignments/{a.pk}/actions/accept/"
@@ -325,7 +325,7 @@ def test_the_detail_and_the_events_cost_the_same_queries_however_long_the_histor
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     for index in range(3):
-        transitions.attach(
+        actions.attach(
             fresh(a), by=county_clerk, upload=SimpleUploadedFile(f"{index}.pdf", b"%PDF-1.4 " + bytes([48 + index]))
         )
         a = walk.return_(walk.begin_review(walk.submit(fresh(a))))
@@ -350,7 +350,7 @@ def test_an_auditor_verifies_the_history_through_the_api(api, assignment, walk, 
 
 def test_a_resubmission_tells_the_reviewer_what_changed(api, assignment, walk, county_clerk, section_chief):
     a = walk.to(assignment, "returned")
-    a = transitions.submit(a, by=county_clerk, version=a.version, narrative="补充后", indicators=indicators(a, "80"))
+    a = actions.submit(a, by=county_clerk, version=a.version, narrative="补充后", indicators=indicators(a, "80"))
     latest, first = api(section_chief).get(f"/api/v1/assignments/{a.pk}/").json()["submissions"]
     assert first["changes"] == []
     assert {"what": "工作情况", "before": "已按要求完成", "after": "补充后"} in latest["changes"]

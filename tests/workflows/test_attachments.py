@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
-from workflows import transitions
+from workflows import actions
 
 from .conftest import fresh, snapshot
 
@@ -73,7 +73,7 @@ def stored_files(root):
     ],
 )
 def test_allowed_files_are_stored_under_their_sha256(working, county_clerk, tmp_path, name, content, content_type):
-    attachment = transitions.attach(working, by=county_clerk, upload=upload(name, content))
+    attachment = actions.attach(working, by=county_clerk, upload=upload(name, content))
     digest = hashlib.sha256(content).hexdigest()
     assert (attachment.sha256, attachment.size, attachment.content_type) == (digest, len(content), content_type)
     assert (tmp_path / "attachments" / digest[:2] / digest).read_bytes() == content
@@ -94,8 +94,8 @@ def test_allowed_files_are_stored_under_their_sha256(working, county_clerk, tmp_
 )
 def test_wrong_type_files_are_refused_and_leave_nothing(working, county_clerk, tmp_path, name, content, message):
     before = snapshot(working)
-    with pytest.raises(transitions.Invalid, match=message):
-        transitions.attach(working, by=county_clerk, upload=upload(name, content))
+    with pytest.raises(actions.Invalid, match=message):
+        actions.attach(working, by=county_clerk, upload=upload(name, content))
     assert snapshot(working) == before
     assert stored_files(tmp_path) == []
 
@@ -103,8 +103,8 @@ def test_wrong_type_files_are_refused_and_leave_nothing(working, county_clerk, t
 def test_an_oversized_file_is_refused_and_leaves_nothing(working, county_clerk, tmp_path, settings):
     settings.ATTACHMENT_MAX_BYTES = 1024
     before = snapshot(working)
-    with pytest.raises(transitions.Invalid, match="文件过大"):
-        transitions.attach(working, by=county_clerk, upload=upload("大.pdf", b"%PDF-" + b"0" * 2000))
+    with pytest.raises(actions.Invalid, match="文件过大"):
+        actions.attach(working, by=county_clerk, upload=upload("大.pdf", b"%PDF-" + b"0" * 2000))
     assert snapshot(working) == before
     assert stored_files(tmp_path) == []
 
@@ -113,21 +113,21 @@ def test_an_upload_larger_than_it_claims_is_cut_off_while_streaming(working, cou
     settings.ATTACHMENT_MAX_BYTES = 1024
     liar = upload("大.pdf", b"%PDF-" + b"0" * 5000)
     liar.size = 10  # a client may send a false size; the stream is counted anyway
-    with pytest.raises(transitions.Invalid, match="文件过大"):
-        transitions.attach(working, by=county_clerk, upload=liar)
+    with pytest.raises(actions.Invalid, match="文件过大"):
+        actions.attach(working, by=county_clerk, upload=liar)
     assert stored_files(tmp_path) == []
 
 
 def test_the_same_content_is_stored_once(working, county_clerk, tmp_path):
     content = png()
-    first = transitions.attach(working, by=county_clerk, upload=upload("a.png", content))
-    second = transitions.attach(working, by=county_clerk, upload=upload("b.png", content))
+    first = actions.attach(working, by=county_clerk, upload=upload("a.png", content))
+    second = actions.attach(working, by=county_clerk, upload=upload("b.png", content))
     assert first.sha256 == second.sha256 and first.pk != second.pk
     assert len(stored_files(tmp_path)) == 1
 
 
 def test_file_names_are_cleaned(working, county_clerk):
-    attachment = transitions.attach(working, by=county_clerk, upload=upload("../../etc/报\x00告.pdf", b"%PDF-1.4"))
+    attachment = actions.attach(working, by=county_clerk, upload=upload("../../etc/报\x00告.pdf", b"%PDF-1.4"))
     assert attachment.name == "报告.pdf"
 
 
@@ -135,20 +135,20 @@ def test_attaching_needs_the_county_and_a_working_state(
     assignment, walk, county_clerk, other_county_clerk, tmp_path, settings
 ):
     settings.MEDIA_ROOT = tmp_path
-    with pytest.raises(transitions.Conflict, match="不能上传附件"):
-        transitions.attach(assignment, by=county_clerk, upload=upload("a.pdf", b"%PDF-1.4"))
+    with pytest.raises(actions.Conflict, match="不能上传附件"):
+        actions.attach(assignment, by=county_clerk, upload=upload("a.pdf", b"%PDF-1.4"))
     a = walk.start(assignment)
-    with pytest.raises(transitions.NotAllowed):
-        transitions.attach(a, by=other_county_clerk, upload=upload("a.pdf", b"%PDF-1.4"))
+    with pytest.raises(actions.NotAllowed):
+        actions.attach(a, by=other_county_clerk, upload=upload("a.pdf", b"%PDF-1.4"))
     assert stored_files(tmp_path) == []
 
 
 def test_attachments_carry_over_to_a_resubmission(working, walk, county_clerk):
-    first = transitions.attach(working, by=county_clerk, upload=upload("一.pdf", b"%PDF-1.4 one"))
+    first = actions.attach(working, by=county_clerk, upload=upload("一.pdf", b"%PDF-1.4 one"))
     a = walk.submit(fresh(working))
     a = walk.begin_review(a)
     a = walk.return_(a)
-    second = transitions.attach(a, by=county_clerk, upload=upload("二.pdf", b"%PDF-1.4 two"))
+    second = actions.attach(a, by=county_clerk, upload=upload("二.pdf", b"%PDF-1.4 two"))
     a = walk.submit(fresh(a))
     events = a.events.filter(action="submit").order_by("sequence")
     assert [event.attachments for event in events] == [[first.sha256], [first.sha256, second.sha256]]
@@ -157,21 +157,21 @@ def test_attachments_carry_over_to_a_resubmission(working, walk, county_clerk):
 def test_a_pending_file_can_be_removed_but_a_submitted_one_cannot(
     working, walk, county_clerk, tmp_path, django_capture_on_commit_callbacks
 ):
-    wrong = transitions.attach(working, by=county_clerk, upload=upload("错.pdf", b"%PDF-1.4 wrong"))
+    wrong = actions.attach(working, by=county_clerk, upload=upload("错.pdf", b"%PDF-1.4 wrong"))
     with django_capture_on_commit_callbacks(execute=True):  # the file goes once the removal commits
-        transitions.detach(working, by=county_clerk, attachment_id=wrong.pk)
+        actions.detach(working, by=county_clerk, attachment_id=wrong.pk)
     assert stored_files(tmp_path) == []
-    kept = transitions.attach(working, by=county_clerk, upload=upload("对.pdf", b"%PDF-1.4 right"))
+    kept = actions.attach(working, by=county_clerk, upload=upload("对.pdf", b"%PDF-1.4 right"))
     walk.submit(fresh(working))
-    with pytest.raises(transitions.Conflict, match="不能删除"):
-        transitions.detach(working, by=county_clerk, attachment_id=kept.pk)
+    with pytest.raises(actions.Conflict, match="不能删除"):
+        actions.detach(working, by=county_clerk, attachment_id=kept.pk)
     assert len(stored_files(tmp_path)) == 1
 
 
 def test_a_file_is_served_only_to_those_who_may_see_its_assignment(
     client, working, county_clerk, other_county_clerk, section_chief, auditor
 ):
-    attachment = transitions.attach(working, by=county_clerk, upload=upload("报告.pdf", b"%PDF-1.4 secret"))
+    attachment = actions.attach(working, by=county_clerk, upload=upload("报告.pdf", b"%PDF-1.4 secret"))
     url = reverse("assignments:download", args=[attachment.pk])
     for user, status in [(county_clerk, 200), (section_chief, 200), (auditor, 200), (other_county_clerk, 404)]:
         client.force_login(user)

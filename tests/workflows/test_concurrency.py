@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, connections
 
 from assignments.models import Assignment, Measure, State
-from workflows import transitions
+from workflows import actions, rounds
 from workflows.models import Event
 
 from .conftest import indicators
@@ -25,9 +25,9 @@ def race(assignment_id, username, version, action="accept"):
             user = get_user_model().objects.get(username=username)
             barrier.wait()
             try:
-                getattr(transitions, action)(assignment_id, by=user, version=version)
+                getattr(actions, action)(assignment_id, by=user, version=version)
                 outcome = "ok"
-            except transitions.Conflict:
+            except actions.Conflict:
                 outcome = "conflict"
             except Exception as error:  # anything else is a failure of the test
                 outcome = f"{type(error).__name__}: {error}"
@@ -45,7 +45,7 @@ def race(assignment_id, username, version, action="accept"):
 
 
 def under_review(plan, walk):
-    transitions.open_round(2024, measures=[Measure.objects.get(number=7)])
+    rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
     a = Assignment.objects.get(round__year=2024, item__code="7a", county__name="离石区")
     return walk.to(a, "under_review")
 
@@ -60,11 +60,11 @@ def test_ten_simultaneous_accepts_end_with_one_accepted_and_nine_conflicts(commi
 
 
 def test_ten_simultaneous_starts_by_two_clerks_leave_one_owner(committed, plan, walk, county_clerk):
-    transitions.open_round(2024, measures=[Measure.objects.get(number=7)])
+    rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
     a = Assignment.objects.get(round__year=2024, item__code="7a", county__name="离石区")
     outcomes = race(a.pk, county_clerk.username, a.version, action="start")
     assert outcomes == ["conflict"] * 9 + ["ok"]
     assert Event.objects.filter(assignment=a, action="start").count() == 1
     # the winner's move is whole: a submit on the new version goes through
     stored = Assignment.objects.get(pk=a.pk)
-    transitions.submit(stored, by=county_clerk, version=stored.version, narrative="x", indicators=indicators(stored))
+    actions.submit(stored, by=county_clerk, version=stored.version, narrative="x", indicators=indicators(stored))

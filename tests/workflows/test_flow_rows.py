@@ -3,7 +3,7 @@
 from viewflow.workflow.models import Process, Task
 
 from assignments.models import Assignment, Measure, Unit
-from workflows import transitions
+from workflows import rounds
 from workflows.flows import AssignmentFlow
 
 from .conftest import fresh, snapshot
@@ -54,11 +54,11 @@ def lifecycle(a, walk):
 
 def test_bulk_and_one_by_one_opened_assignments_have_the_same_rows_through_the_lifecycle(plan, walk):
     measure = Measure.objects.get(number=7)
-    round_, _ = transitions.open_round(2024, measures=[measure])
+    round_, _ = rounds.open_round(2024, measures=[measure])
     bulk = Assignment.objects.get(round=round_, item__code="7a", county__name="离石区")
     item = bulk.item
     # the same item for the same county in another year, started the viewflow way
-    other_round, _ = transitions.open_round(2025, measures=[Measure.objects.get(number=1)])
+    other_round, _ = rounds.open_round(2025, measures=[Measure.objects.get(number=1)])
     reference = open_one_by_one(other_round, item, Unit.objects.get(name="离石区"))
 
     assert shape(bulk) == shape(reference)

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from workflows import history, transitions
+from workflows import actions, history
 from workflows.models import Event
 
 from .conftest import fresh
@@ -22,7 +22,7 @@ def verify():
 def walked(assignment, walk, other_county_assignment, other_county_clerk):
     """Two assignments with some history."""
     walk.to(assignment, "accepted")
-    transitions.start(other_county_assignment, by=other_county_clerk, version=1)
+    actions.start(other_county_assignment, by=other_county_clerk, version=1)
     return fresh(assignment)
 
 
@@ -76,7 +76,7 @@ def test_the_guards_are_installed_for_this_database(db):
 
 def test_emptying_a_committed_history_is_refused(committed, plan, county_clerk):
     """TRUNCATE on PostgreSQL, DELETE on SQLite (which has no TRUNCATE): committed history stays."""
-    from workflows.transitions import open_round
+    from workflows.rounds import open_round
 
     open_round(2024, measures=[plan.measures.get(number=12)])
     statement = (

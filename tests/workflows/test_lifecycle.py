@@ -5,22 +5,22 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from assignments.models import Countersign, State, Submission
-from workflows import transitions
+from workflows import actions
 from workflows.models import Event
 
 from .conftest import fresh, indicators, snapshot
 
 
 def test_an_assignment_goes_from_issue_to_acceptance_with_a_return_on_the_way(assignment, county_clerk, section_chief):
-    a = transitions.start(assignment, by=county_clerk, version=1)
+    a = actions.start(assignment, by=county_clerk, version=1)
     assert (a.state, a.version, a.assignee) == (State.IN_PROGRESS, 2, county_clerk)
-    a = transitions.submit(a, by=county_clerk, version=2, narrative="第一次报送", indicators=indicators(a, "30"))
-    a = transitions.begin_review(a, by=section_chief, version=3)
-    a = transitions.return_for_rework(a, by=section_chief, version=4, reason="未保站覆盖率未达标")
+    a = actions.submit(a, by=county_clerk, version=2, narrative="第一次报送", indicators=indicators(a, "30"))
+    a = actions.begin_review(a, by=section_chief, version=3)
+    a = actions.return_for_rework(a, by=section_chief, version=4, reason="未保站覆盖率未达标")
     assert fresh(a).state == State.RETURNED
-    a = transitions.submit(a, by=county_clerk, version=5, narrative="第二次报送", indicators=indicators(a, "45"))
-    a = transitions.begin_review(a, by=section_chief, version=6)
-    a = transitions.accept(a, by=section_chief, version=7, comment="同意验收")
+    a = actions.submit(a, by=county_clerk, version=5, narrative="第二次报送", indicators=indicators(a, "45"))
+    a = actions.begin_review(a, by=section_chief, version=6)
+    a = actions.accept(a, by=section_chief, version=7, comment="同意验收")
 
     stored = fresh(a)
     assert (stored.state, stored.version, stored.task_id) == (State.ACCEPTED, 8, None)
@@ -65,7 +65,7 @@ def test_the_open_task_follows_the_state(assignment, walk, county_clerk, section
 
 def test_recall_takes_the_report_back_before_review(assignment, walk, county_clerk):
     a = walk.to(assignment, "submitted")
-    a = transitions.recall(a, by=county_clerk, version=a.version)
+    a = actions.recall(a, by=county_clerk, version=a.version)
     assert fresh(a).state == State.IN_PROGRESS
     review = Task.objects.filter(process_id=a.process_id, flow_task_type="HUMAN").order_by("pk")
     assert [(t.flow_task.name, t.status) for t in review] == [
@@ -78,14 +78,14 @@ def test_recall_takes_the_report_back_before_review(assignment, walk, county_cle
 def test_recall_is_refused_once_review_has_begun(assignment, walk, county_clerk):
     a = walk.to(assignment, "under_review")
     before = snapshot(a)
-    with pytest.raises(transitions.Conflict, match="审核中"):
-        transitions.recall(a, by=county_clerk, version=a.version)
+    with pytest.raises(actions.Conflict, match="审核中"):
+        actions.recall(a, by=county_clerk, version=a.version)
     assert snapshot(a) == before
 
 
 def test_cancel_ends_the_process_as_cancelled(assignment, walk, section_chief):
     a = walk.to(assignment, "under_review")
-    a = transitions.cancel(a, by=section_chief, version=a.version, reason="任务调整")
+    a = actions.cancel(a, by=section_chief, version=a.version, reason="任务调整")
     assert fresh(a).state == State.CANCELLED
     assert Process.objects.get(pk=a.process_id).status == PROCESS.CANCELED
     assert Task.objects.filter(process_id=a.process_id, status=STATUS.CANCELED).count() == 1
@@ -94,7 +94,7 @@ def test_cancel_ends_the_process_as_cancelled(assignment, walk, section_chief):
 def test_reassign_hands_the_work_to_another_clerk_of_the_county(assignment, walk, county_head, make_user):
     colleague = make_user("lishi_clerk2", "county_clerk", "离石区")
     a = walk.to(assignment, "in_progress")
-    a = transitions.reassign(a, by=county_head, version=a.version, to="lishi_clerk2")
+    a = actions.reassign(a, by=county_head, version=a.version, to="lishi_clerk2")
     stored = fresh(a)
     assert stored.assignee == colleague
     assert Task.objects.get(pk=stored.task_id).owner == colleague
@@ -104,16 +104,16 @@ def test_reassign_hands_the_work_to_another_clerk_of_the_county(assignment, walk
 def test_reassign_refuses_a_clerk_of_another_county(assignment, walk, county_head, other_county_clerk):
     a = walk.to(assignment, "in_progress")
     before = snapshot(a)
-    with pytest.raises(transitions.Invalid, match="不是本县的经办人"):
-        transitions.reassign(a, by=county_head, version=a.version, to=other_county_clerk.username)
-    with pytest.raises(transitions.Invalid, match="没有名为"):
-        transitions.reassign(a, by=county_head, version=a.version, to="nobody")
+    with pytest.raises(actions.Invalid, match="不是本县的经办人"):
+        actions.reassign(a, by=county_head, version=a.version, to=other_county_clerk.username)
+    with pytest.raises(actions.Invalid, match="没有名为"):
+        actions.reassign(a, by=county_head, version=a.version, to="nobody")
     assert snapshot(a) == before
 
 
 def test_countersign_records_a_co_operating_sections_opinion(assignment, walk, co_section_staff):
     a = walk.to(assignment, "under_review")
-    a = transitions.countersign(a, by=co_section_staff, version=a.version, opinion="数据已核对", agree=True)
+    a = actions.countersign(a, by=co_section_staff, version=a.version, opinion="数据已核对", agree=True)
     opinion = Countersign.objects.get(assignment=a)
     assert (opinion.section.name, opinion.agree, opinion.submission.number) == ("社事科", True, 1)
     assert fresh(a).state == State.UNDER_REVIEW
@@ -127,16 +127,16 @@ def test_a_measure_requiring_countersigns_cannot_be_accepted_before_every_co_sec
     measure.countersign_required = True
     measure.save()
     a = walk.to(assignment, "under_review")
-    with pytest.raises(transitions.Conflict, match="尚需 社管科、社事科、救助科 会签同意"):
-        transitions.accept(a, by=section_chief, version=a.version)
-    a = transitions.countersign(a, by=co_section_staff, version=a.version, opinion="同意", agree=True)
-    a = transitions.countersign(a, by=other_section_chief, version=a.version, opinion="不同意", agree=False)
+    with pytest.raises(actions.Conflict, match="尚需 社管科、社事科、救助科 会签同意"):
+        actions.accept(a, by=section_chief, version=a.version)
+    a = actions.countersign(a, by=co_section_staff, version=a.version, opinion="同意", agree=True)
+    a = actions.countersign(a, by=other_section_chief, version=a.version, opinion="不同意", agree=False)
     jiuzhu = make_user("jiuzhu_staff", "section_staff", "救助科")
-    a = transitions.countersign(a, by=jiuzhu, version=a.version, opinion="同意", agree=True)
-    with pytest.raises(transitions.Conflict, match="尚需 社管科 会签同意"):
-        transitions.accept(a, by=section_chief, version=a.version)
-    a = transitions.countersign(a, by=other_section_chief, version=a.version, opinion="补充后同意", agree=True)
-    a = transitions.accept(a, by=section_chief, version=a.version)
+    a = actions.countersign(a, by=jiuzhu, version=a.version, opinion="同意", agree=True)
+    with pytest.raises(actions.Conflict, match="尚需 社管科 会签同意"):
+        actions.accept(a, by=section_chief, version=a.version)
+    a = actions.countersign(a, by=other_section_chief, version=a.version, opinion="补充后同意", agree=True)
+    a = actions.accept(a, by=section_chief, version=a.version)
     assert fresh(a).state == State.ACCEPTED
 
 
@@ -181,19 +181,17 @@ TARGET = {
 def take(action, assignment, user, make_user):
     version = assignment.version
     if action == "submit":
-        return transitions.submit(
-            assignment, by=user, version=version, narrative="报送", indicators=indicators(assignment)
-        )
+        return actions.submit(assignment, by=user, version=version, narrative="报送", indicators=indicators(assignment))
     if action == "return":
-        return transitions.return_for_rework(assignment, by=user, version=version, reason="理由")
+        return actions.return_for_rework(assignment, by=user, version=version, reason="理由")
     if action == "countersign":
-        return transitions.countersign(assignment, by=user, version=version, opinion="意见", agree=True)
+        return actions.countersign(assignment, by=user, version=version, opinion="意见", agree=True)
     if action == "reassign":
         make_user("lishi_clerk2", "county_clerk", "离石区")
-        return transitions.reassign(assignment, by=user, version=version, to="lishi_clerk2")
+        return actions.reassign(assignment, by=user, version=version, to="lishi_clerk2")
     if action == "cancel":
-        return transitions.cancel(assignment, by=user, version=version, reason="理由")
-    return getattr(transitions, action)(assignment, by=user, version=version)
+        return actions.cancel(assignment, by=user, version=version, reason="理由")
+    return getattr(actions, action)(assignment, by=user, version=version)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -209,15 +207,15 @@ def test_each_action_is_taken_by_its_actor_and_refused_to_everyone_else(
         assert Event.objects.filter(assignment=a).last().actor == user
     else:
         before = snapshot(a)
-        with pytest.raises(transitions.NotAllowed):
+        with pytest.raises(actions.NotAllowed):
             take(action, a, user, make_user)
         assert snapshot(a) == before
 
 
 def test_another_countys_assignment_is_refused_to_a_clerk(other_county_assignment, county_clerk):
     before = snapshot(other_county_assignment)
-    with pytest.raises(transitions.NotAllowed):
-        transitions.start(other_county_assignment, by=county_clerk, version=1)
+    with pytest.raises(actions.NotAllowed):
+        actions.start(other_county_assignment, by=county_clerk, version=1)
     assert snapshot(other_county_assignment) == before
 
 

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from viewflow.workflow.models import Process, Task
 
 from assignments.models import Assignment, Measure, Round, WorkItem
-from workflows import transitions
+from workflows import actions, rounds
 from workflows.models import Event
 
 
@@ -61,14 +61,14 @@ def test_a_year_outside_the_plan_is_refused(plan, year):
 
 
 def test_a_section_chief_issues_the_measures_their_section_leads(plan, other_section_chief, section_chief):
-    round_, created = transitions.open_round(2024, by=other_section_chief)  # 社管科 leads measures 3 and 18
+    round_, created = rounds.open_round(2024, by=other_section_chief)  # 社管科 leads measures 3 and 18
     assert {a.item.measure.number for a in Assignment.objects.all()} == {3, 18}
     assert created == 4 * 13
     issue = Event.objects.filter(action="issue").first()
     assert (issue.actor, issue.unit_name) == (other_section_chief, "社管科")
-    with pytest.raises(transitions.NotAllowed, match="第 1 项"):
-        transitions.open_round(2024, by=other_section_chief, measures=[Measure.objects.get(number=1)])
-    _, created = transitions.open_round(2024, by=section_chief)  # the coordinating section: all the rest
+    with pytest.raises(actions.NotAllowed, match="第 1 项"):
+        rounds.open_round(2024, by=other_section_chief, measures=[Measure.objects.get(number=1)])
+    _, created = rounds.open_round(2024, by=section_chief)  # the coordinating section: all the rest
     assert Assignment.objects.count() == 42 * 13
 
 
@@ -76,8 +76,8 @@ def test_people_who_are_not_chiefs_cannot_open_a_round(
     plan, county_clerk, county_head, section_staff, co_section_staff, leader, auditor
 ):
     for user in (county_clerk, county_head, section_staff, co_section_staff, leader, auditor):
-        with pytest.raises(transitions.NotAllowed):
-            transitions.open_round(2024, by=user)
+        with pytest.raises(actions.NotAllowed):
+            rounds.open_round(2024, by=user)
     assert not Assignment.objects.exists()
 
 

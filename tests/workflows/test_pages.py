@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assignments.models import Assignment, Measure, State
-from workflows import transitions
+from workflows import actions, rounds
 from workflows.models import Event
 
 from .conftest import fresh, indicators, snapshot
@@ -123,7 +123,7 @@ def test_a_forged_action_is_forbidden_and_changes_nothing(client, assignment, wa
 
 def test_a_resubmission_shows_what_changed(client, assignment, walk, section_chief, county_clerk):
     a = walk.to(assignment, "returned")
-    transitions.submit(a, by=county_clerk, version=a.version, narrative="补充了数据", indicators=indicators(a, "75"))
+    actions.submit(a, by=county_clerk, version=a.version, narrative="补充了数据", indicators=indicators(a, "75"))
     client.force_login(section_chief)
     content = client.get(detail(a)).content.decode()
     assert "与上次报送相比" in content
@@ -175,7 +175,7 @@ def _file(name, content):
 def grow(times):
     """More assignments for the list: another round of measure 7 for every county."""
     for year in [2022, 2023, 2025][:times]:
-        transitions.open_round(year, measures=[Measure.objects.get(number=7)])
+        rounds.open_round(year, measures=[Measure.objects.get(number=7)])
 
 
 @pytest.mark.parametrize("persona", ["county_clerk", "section_chief", "auditor"])
@@ -199,7 +199,7 @@ def test_the_detail_page_costs_the_same_queries_however_long_the_history(
     with CaptureQueriesContext(connection) as small:
         client.get(detail(a))
     for _ in range(3):
-        transitions.attach(a, by=county_clerk, upload=_file(f"{_}.png", b"\x89PNG\r\n\x1a\n" + bytes([_]) * 20))
+        actions.attach(a, by=county_clerk, upload=_file(f"{_}.png", b"\x89PNG\r\n\x1a\n" + bytes([_]) * 20))
         a = walk.submit(fresh(a))
         a = walk.begin_review(a)
         a = walk.return_(a)
@@ -239,7 +239,7 @@ def test_a_co_operating_section_finds_the_reports_waiting_for_its_opinion(
     assert to_do() == set()
     a = walk.begin_review(a)
     assert to_do() == {"2024/7a/离石区"}  # 社事科 co-operates on 7a
-    a = transitions.countersign(a, by=co_section_staff, version=a.version, opinion="同意", agree=True)
+    a = actions.countersign(a, by=co_section_staff, version=a.version, opinion="同意", agree=True)
     assert to_do() == set()
     a = walk.begin_review(walk.submit(walk.return_(a)))
     assert to_do() == {"2024/7a/离石区"}  # a new report wants a new opinion
@@ -247,7 +247,7 @@ def test_a_co_operating_section_finds_the_reports_waiting_for_its_opinion(
 
 def test_reported_values_read_as_people_write_them(client, assignment, walk, section_chief, county_clerk):
     a = walk.to(assignment, "in_progress")
-    transitions.submit(a, by=county_clerk, version=a.version, narrative="完成", indicators=indicators(a, "100"))
+    actions.submit(a, by=county_clerk, version=a.version, narrative="完成", indicators=indicators(a, "100"))
     client.force_login(section_chief)
     content = client.get(detail(a)).content.decode()
     assert "<td>100%</td>" in content and "1E+2" not in content

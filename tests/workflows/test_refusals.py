@@ -2,7 +2,7 @@
 
 import pytest
 
-from workflows import transitions
+from workflows import actions
 
 from .conftest import fresh, indicators, snapshot
 
@@ -10,8 +10,8 @@ from .conftest import fresh, indicators, snapshot
 def test_a_stale_version_is_a_conflict_naming_the_current_version(assignment, walk, section_chief):
     a = walk.to(assignment, "under_review")
     before = snapshot(a)
-    with pytest.raises(transitions.Conflict) as raised:
-        transitions.accept(a, by=section_chief, version=a.version - 1)
+    with pytest.raises(actions.Conflict) as raised:
+        actions.accept(a, by=section_chief, version=a.version - 1)
     assert raised.value.details == {"state": "under_review", "version": a.version}
     assert "请刷新" in raised.value.message
     assert snapshot(a) == before
@@ -26,8 +26,8 @@ def test_a_stale_accept_after_return_resubmit_and_review_is_refused(assignment, 
     a = walk.begin_review(a)
     assert a.state == "under_review"
     before = snapshot(a)
-    with pytest.raises(transitions.Conflict):
-        transitions.accept(a, by=section_chief, version=seen)
+    with pytest.raises(actions.Conflict):
+        actions.accept(a, by=section_chief, version=seen)
     assert snapshot(a) == before
 
 
@@ -53,8 +53,8 @@ def test_a_wrong_state_is_a_conflict_and_changes_nothing(assignment, walk, count
         kwargs.update(narrative="x", indicators=indicators(a))
     if action == "cancel":
         kwargs.update(reason="理由")
-    with pytest.raises(transitions.Conflict) as raised:
-        getattr(transitions, action)(a, by=user, **kwargs)
+    with pytest.raises(actions.Conflict) as raised:
+        getattr(actions, action)(a, by=user, **kwargs)
     assert raised.value.details["state"] == state
     assert snapshot(a) == before
 
@@ -63,10 +63,10 @@ def test_a_wrong_state_is_a_conflict_and_changes_nothing(assignment, walk, count
 def test_return_and_cancel_need_a_reason(assignment, walk, section_chief, reason):
     a = walk.to(assignment, "under_review")
     before = snapshot(a)
-    with pytest.raises(transitions.Invalid, match="理由"):
-        transitions.return_for_rework(a, by=section_chief, version=a.version, reason=reason)
-    with pytest.raises(transitions.Invalid, match="理由"):
-        transitions.cancel(a, by=section_chief, version=a.version, reason=reason)
+    with pytest.raises(actions.Invalid, match="理由"):
+        actions.return_for_rework(a, by=section_chief, version=a.version, reason=reason)
+    with pytest.raises(actions.Invalid, match="理由"):
+        actions.cancel(a, by=section_chief, version=a.version, reason=reason)
     assert snapshot(a) == before
 
 
@@ -81,7 +81,11 @@ def bad_values(a):
         ({**indicators(a), ids[0]: "120"}, "不能超过 100"),
         ({**indicators(a), ids[0]: "12.345"}, "两位小数"),
         ({**indicators(a), ids[0]: True}, "应填写数值"),
-        ({**indicators(a), ids[0]: "NaN"}, "不能为负数"),
+        ({**indicators(a), ids[0]: "NaN"}, "应填写数值"),
+        ({**indicators(a), ids[0]: "Infinity"}, "数值过大"),
+        ({**indicators(a), ids[0]: float("inf")}, "数值过大"),
+        ({**indicators(a), ids[0]: "1e400"}, "数值过大"),
+        ({**indicators(a), ids[0]: "1000000000000"}, "数值过大"),
         (["40", "50"], "格式有误"),
     ]
 
@@ -89,17 +93,17 @@ def bad_values(a):
 def test_submit_checks_the_narrative_and_every_indicator(assignment, walk, county_clerk):
     a = walk.to(assignment, "in_progress")
     before = snapshot(a)
-    with pytest.raises(transitions.Invalid, match="请填写工作情况"):
-        transitions.submit(a, by=county_clerk, version=a.version, narrative="  ", indicators=indicators(a))
+    with pytest.raises(actions.Invalid, match="请填写工作情况"):
+        actions.submit(a, by=county_clerk, version=a.version, narrative="  ", indicators=indicators(a))
     for values, message in bad_values(a):
-        with pytest.raises(transitions.Invalid, match=message):
-            transitions.submit(a, by=county_clerk, version=a.version, narrative="已完成", indicators=values)
+        with pytest.raises(actions.Invalid, match=message):
+            actions.submit(a, by=county_clerk, version=a.version, narrative="已完成", indicators=values)
     assert snapshot(a) == before
 
 
 def test_a_count_target_takes_only_whole_numbers(round_2024, plan, county_clerk, walk):
     from assignments.models import Assignment, Measure, Target
-    from workflows.transitions import open_round
+    from workflows.rounds import open_round
 
     open_round(2024, measures=[Measure.objects.get(number=3)])
     a = Assignment.objects.get(round=round_2024, item__code="3a", county__name="离石区")
@@ -107,30 +111,30 @@ def test_a_count_target_takes_only_whole_numbers(round_2024, plan, county_clerk,
     values = indicators(a, "12")
     first = Target.objects.filter(item=a.item).order_by("position").first()
     assert first.kind == "count"
-    with pytest.raises(transitions.Invalid, match="整数"):
-        transitions.submit(
+    with pytest.raises(actions.Invalid, match="整数"):
+        actions.submit(
             a, by=county_clerk, version=a.version, narrative="x", indicators={**values, str(first.pk): "10.5"}
         )
-    a = transitions.submit(a, by=county_clerk, version=a.version, narrative="x", indicators=values)
+    a = actions.submit(a, by=county_clerk, version=a.version, narrative="x", indicators=values)
     assert fresh(a).state == "submitted"
 
 
 def test_countersign_needs_an_opinion_and_a_yes_or_no(assignment, walk, co_section_staff):
     a = walk.to(assignment, "under_review")
     before = snapshot(a)
-    with pytest.raises(transitions.Invalid, match="会签意见"):
-        transitions.countersign(a, by=co_section_staff, version=a.version, opinion="", agree=True)
-    with pytest.raises(transitions.Invalid, match="同意或不同意"):
-        transitions.countersign(a, by=co_section_staff, version=a.version, opinion="好", agree="yes")
+    with pytest.raises(actions.Invalid, match="会签意见"):
+        actions.countersign(a, by=co_section_staff, version=a.version, opinion="", agree=True)
+    with pytest.raises(actions.Invalid, match="同意或不同意"):
+        actions.countersign(a, by=co_section_staff, version=a.version, opinion="好", agree="yes")
     assert snapshot(a) == before
 
 
 def test_a_missing_version_is_refused(assignment, county_clerk):
     before = snapshot(assignment)
-    with pytest.raises(transitions.Invalid, match="版本号"):
-        transitions.start(assignment, by=county_clerk, version=None)
-    with pytest.raises(transitions.Invalid, match="版本号"):
-        transitions.start(assignment, by=county_clerk, version="1")
+    with pytest.raises(actions.Invalid, match="版本号"):
+        actions.start(assignment, by=county_clerk, version=None)
+    with pytest.raises(actions.Invalid, match="版本号"):
+        actions.start(assignment, by=county_clerk, version="1")
     assert snapshot(assignment) == before
 
 
@@ -142,7 +146,7 @@ def test_a_refused_accept_reports_the_state_the_assignment_is_in_not_the_one_it_
     measure.save()
     a = walk.to(assignment, "under_review")
     before = snapshot(a)
-    with pytest.raises(transitions.Conflict, match="会签同意") as raised:
-        transitions.accept(a, by=section_chief, version=a.version)
+    with pytest.raises(actions.Conflict, match="会签同意") as raised:
+        actions.accept(a, by=section_chief, version=a.version)
     assert raised.value.details == {"state": "under_review", "version": a.version}
     assert snapshot(a) == before

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from workflows import transitions
+from workflows import actions, rounds
 
 
 class Command(BaseCommand):
@@ -18,8 +18,8 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"没有名为“{by}”的在用账号")
         try:
-            round_, created = transitions.open_round(year, by=user)
-        except transitions.ActionError as error:
+            round_, created = rounds.open_round(year, by=user)
+        except actions.ActionError as error:
             raise CommandError(error.message) from None
         total = round_.assignments.count()
         if created:

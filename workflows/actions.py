@@ -1,43 +1,36 @@
-"""Every change of an assignment's state: one function per action.
+"""The lifecycle actions: one function per action, each a change of an assignment's state.
 
 Each function runs in one transaction. It locks the assignment's row, checks the actor's permission
 (`permissions.checks.can`), the version the actor saw and the state, moves the FSM and the viewflow
 task, bumps `version`, appends the history event, and queues its side effects for after commit. It
 returns the assignment, or raises an `ActionError` whose message is safe to show; in that case
-nothing has changed.
+nothing has changed. Attaching files is not a transition but follows the same rules.
 """
 
 import logging
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
-from viewflow.workflow.models import Process
 from viewflow.workflow.status import PROCESS
 
-from assignments import selectors
 from assignments.models import (
     Assignment,
     Attachment,
     Countersign,
     IndicatorValue,
     Measure,
-    Round,
-    State,
     Submission,
-    Target,
     Unit,
-    WorkItem,
     plain_number,
 )
 from permissions import roles
-from permissions.checks import Action, can, can_issue, co_section_ids, transition_of
+from permissions.checks import Action, can, co_section_ids, transition_of
 from permissions.roles import principal
 
-from . import bulk, flows, history, tasks
+from . import bulk, history, tasks, values
 from .models import Event
 
 logger = logging.getLogger("duban.events")
@@ -72,136 +65,6 @@ ACTION_LABELS = dict(Event.Action.choices)
 
 
 # ---------------------------------------------------------------------------------------------
-# Opening a round (issue)
-
-
-def open_round(year, *, by=None, plan=None, measures=None):
-    """Open the reporting round of `year`: one assignment per (work item active that year × county).
-
-    `by` is the section chief who issues (None: the system, from the command line); a chief opens the
-    measures their section leads, the coordinating section's chief any. Without `measures`, every
-    measure `by` may issue is opened; naming one they may not is refused. Assignments that exist are
-    left alone, so opening twice creates nothing new. Returns (round, number of assignments created).
-    """
-    plan = plan or selectors.latest_plan()
-    if plan is None:
-        raise Invalid("尚未载入行动计划")
-    if year not in plan.years:
-        raise Invalid(f"{year} 年不在计划年度({plan.first_year}–{plan.last_year} 年)之内")
-    chosen = Measure.objects.filter(plan=plan).prefetch_related("measure_sections")
-    if measures is not None:
-        chosen = chosen.filter(pk__in=[getattr(measure, "pk", measure) for measure in measures])
-    chosen = list(chosen)
-    if by is not None:
-        refused = [measure for measure in chosen if not can_issue(by, measure)]
-        if measures is None:
-            chosen = [measure for measure in chosen if measure not in refused]
-        elif refused:
-            numbers = "、".join(str(measure.number) for measure in refused)
-            raise NotAllowed(f"你无权下达第 {numbers} 项重点任务(须由牵头科室或基政科科长下达)")
-    if not chosen:
-        if by is None:
-            raise Invalid("没有选择要下达的重点任务")
-        raise NotAllowed("你没有可下达的重点任务(须由牵头科室或基政科科长下达)")
-    unit = _acting_unit(by, roles.REVIEW) if by else None
-    try:
-        with transaction.atomic():
-            round_, _ = Round.objects.get_or_create(plan=plan, year=year, defaults={"opened_by": by})
-            created = _issue(round_, chosen, by=by, unit=unit)
-    except IntegrityError:  # someone opened the same assignments at the same moment
-        raise Conflict(f"{year} 年度正由他人同时下达,请稍后刷新查看") from None
-    return round_, created
-
-
-def issue(round_, item, county, *, by=None):
-    """Issue one assignment of `item` to `county` in an open round (as `open_round` does for many)."""
-    if by is not None and not can_issue(by, item.measure):
-        raise NotAllowed(f"你无权下达第 {item.measure.number} 项重点任务(须由牵头科室或基政科科长下达)")
-    if not item.is_active_in(round_.year):
-        raise Invalid(f"工作事项 {item.code} 在 {round_.year} 年不需报送")
-    unit = _acting_unit(by, roles.REVIEW) if by else None
-    try:
-        with transaction.atomic():
-            (row,) = _create(round_, [(item, county)], _lead_sections([item]), by=by, unit=unit)
-    except IntegrityError:
-        raise Conflict(f"{round_.year} 年度已向{county.name}下达 {item.code}") from None
-    return Assignment(**row)
-
-
-def _issue(round_, measures, *, by, unit):
-    items = list(
-        WorkItem.objects.filter(measure__in=measures, first_year__lte=round_.year, last_year__gte=round_.year)
-        .select_related("measure")
-        .prefetch_related("item_sections")
-    )
-    counties = list(Unit.objects.counties())
-    existing = set(Assignment.objects.filter(round=round_).values_list("item_id", "county_id"))
-    pairs = [(item, county) for item in items for county in counties if (item.pk, county.pk) not in existing]
-    if not pairs:
-        return 0
-    count = len(_create(round_, pairs, _lead_sections(items), by=by, unit=unit))
-    transaction.on_commit(
-        lambda: logger.info("round %s: %s assignments issued by %s", round_.year, count, by or "the system")
-    )
-    return count
-
-
-def _create(round_, pairs, leads, *, by, unit):
-    """Write the assignments of (item, county) pairs in bulk: processes, their tasks, rows and events.
-
-    Five kinds of INSERT (each in as few statements as the database takes), whatever the count: the
-    rows viewflow's one-by-one start would write, without its per-process re-reads, savepoints and
-    whole-row saves, and without building a model instance per row.
-    """
-    now = timezone.now()
-    process_ids = bulk.insert(
-        Process, [{"flow_class": flows.AssignmentFlow, "status": PROCESS.NEW, "created": now}] * len(pairs)
-    )
-    work_ids = tasks.start([(pk, county.pk) for pk, (_, county) in zip(process_ids, pairs, strict=True)], now)
-    rows, events = [], []
-    for (item, county), process_id, work_id in zip(pairs, process_ids, work_ids, strict=True):
-        key = Assignment.make_key(round_.year, item, county)
-        event = history.next_event(
-            key=key,
-            count=0,
-            last_hash=history.GENESIS,
-            action=Action.ISSUE,
-            from_state="",
-            to_state=State.ASSIGNED,
-            actor=by,
-            unit=unit,
-            at=now,
-        )
-        rows.append(
-            {
-                "round_id": round_.pk,
-                "item_id": item.pk,
-                "county_id": county.pk,
-                "key": key,
-                "lead_section_id": leads[item.pk],
-                "due": round_.due_for(item),
-                "process_id": process_id,
-                "task_id": work_id,
-                "event_count": 1,
-                "last_hash": event["hash"],
-                "created": now,
-                "updated": now,
-            }
-        )
-        events.append(event)
-    for row, pk in zip(rows, bulk.insert(Assignment, rows), strict=True):
-        row["id"] = pk
-    bulk.insert(Event, [{**event, "assignment_id": row["id"]} for row, event in zip(rows, events, strict=True)],
-            returning=False)  # fmt: skip
-    return rows
-
-
-def _lead_sections(items):
-    """Each item's lead: the first section of its row (the plan file gives every row one)."""
-    return {item.pk: min(item.item_sections.all(), key=lambda link: link.position).unit_id for item in items}
-
-
-# ---------------------------------------------------------------------------------------------
 # The lifecycle
 
 
@@ -223,13 +86,16 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
     with _action(assignment, Action.SUBMIT, by, version) as act:
         row = act.row
         narrative = _required(narrative, "请填写工作情况", "narrative")
-        values = _indicator_values(row.item_id, indicators or {})
+        try:
+            reported = values.indicator_values(row.item_id, indicators or {})
+        except values.Refused as error:
+            raise Invalid(str(error), field="indicators") from None
         number = Submission.objects.filter(assignment=row).count() + 1
         submission = Submission.objects.create(
             assignment=row, number=number, narrative=narrative, author=by, created=act.now
         )
         IndicatorValue.objects.bulk_create(
-            IndicatorValue(submission=submission, target=target, value=value) for target, value in values
+            IndicatorValue(submission=submission, target=target, value=value) for target, value in reported
         )
         files = list(Attachment.objects.filter(assignment=row).order_by("pk").values_list("pk", "sha256", "submission"))
         pending = [pk for pk, _, first_submitted in files if first_submitted is None]
@@ -242,7 +108,7 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
         snapshot = {
             "submission": number,
             "narrative": narrative,
-            "indicators": {str(target.pk): plain_number(value) for target, value in values},
+            "indicators": {str(target.pk): plain_number(value) for target, value in reported},
         }
         act.finish(comment=comment, snapshot=snapshot, attachments=attachments)
     return act.row
@@ -491,47 +357,14 @@ def _acting_unit_for(user, action, row):
     """The unit the actor acts for: the one of their units the action's permission was found on."""
     codename, where = Action.NEEDS[action]
     if where == "co_sections":
-        return _acting_unit(user, codename, among=co_section_ids(row))
+        return acting_unit(user, codename, among=co_section_ids(row))
     return principal(user).units[getattr(row, f"{where}_id")]
 
 
-def _acting_unit(user, codename, among=None):
+def acting_unit(user, codename, among=None):
     who = principal(user)
     candidates = who.units_with(codename) if among is None else who.units_with(codename) & among
     return min((who.units[pk] for pk in candidates), key=lambda unit: unit.position, default=None)
-
-
-def _indicator_values(item_id, indicators):
-    """[(target, Decimal)] for the item's targets; every target needs a value, no other id is taken."""
-    if not isinstance(indicators, dict):
-        raise Invalid("指标填报值格式有误", field="indicators")
-    targets = {str(target.pk): target for target in Target.objects.filter(item_id=item_id)}
-    unknown = [key for key in indicators if str(key) not in targets]
-    if unknown:
-        raise Invalid(f"本事项没有编号为 {'、'.join(map(str, unknown))} 的指标", field="indicators")
-    given = {str(key): value for key, value in indicators.items()}
-    missing = [target.label for key, target in targets.items() if key not in given]
-    if missing:
-        raise Invalid(f"请填写指标:{'、'.join(missing)}", field="indicators")
-    return [(target, _parse_value(target, given[key])) for key, target in targets.items()]
-
-
-def _parse_value(target, raw):
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
-        raise Invalid(f"“{target.label}”应填写数值", field="indicators")
-    try:
-        value = Decimal(str(raw).strip())
-    except InvalidOperation:
-        raise Invalid(f"“{target.label}”应填写数值,而非“{raw}”", field="indicators") from None
-    if not value.is_finite() or value < 0:
-        raise Invalid(f"“{target.label}”不能为负数", field="indicators")
-    if target.kind == Target.Kind.PERCENT and value > 100:
-        raise Invalid(f"“{target.label}”是百分比,不能超过 100", field="indicators")
-    if target.kind == Target.Kind.COUNT and value != value.to_integral_value():
-        raise Invalid(f"“{target.label}”应填写整数", field="indicators")
-    if value.as_tuple().exponent < -2 or abs(value) >= Decimal("1e12"):
-        raise Invalid(f"“{target.label}”最多保留两位小数", field="indicators")
-    return value
 
 
 def _sections_without_agreement(row):

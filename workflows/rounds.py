@@ -1,0 +1,150 @@
+"""Opening a reporting round: the assignments of a year, issued in bulk with their processes and events.
+
+`open_round` issues every (work item active that year × county) of the chosen measures; `issue` one.
+Both write the rows viewflow's one-by-one start would write (see `workflows.tasks`), in a few bulk
+statements, and the first event of each assignment's history.
+"""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from viewflow.workflow.models import Process
+from viewflow.workflow.status import PROCESS
+
+from assignments import selectors
+from assignments.models import Assignment, Measure, Round, State, Unit, WorkItem
+from permissions import roles
+from permissions.checks import Action, can_issue
+
+from . import bulk, flows, history, tasks
+from .actions import Conflict, Invalid, NotAllowed, acting_unit
+from .models import Event
+
+logger = logging.getLogger("duban.events")
+
+
+def open_round(year, *, by=None, plan=None, measures=None):
+    """Open the reporting round of `year`: one assignment per (work item active that year × county).
+
+    `by` is the section chief who issues (None: the system, from the command line); a chief opens the
+    measures their section leads, the coordinating section's chief any. Without `measures`, every
+    measure `by` may issue is opened; naming one they may not is refused. Assignments that exist are
+    left alone, so opening twice creates nothing new. Returns (round, number of assignments created).
+    """
+    plan = plan or selectors.latest_plan()
+    if plan is None:
+        raise Invalid("尚未载入行动计划")
+    if year not in plan.years:
+        raise Invalid(f"{year} 年不在计划年度({plan.first_year}–{plan.last_year} 年)之内")
+    chosen = Measure.objects.filter(plan=plan).prefetch_related("measure_sections")
+    if measures is not None:
+        chosen = chosen.filter(pk__in=[getattr(measure, "pk", measure) for measure in measures])
+    chosen = list(chosen)
+    if by is not None:
+        refused = [measure for measure in chosen if not can_issue(by, measure)]
+        if measures is None:
+            chosen = [measure for measure in chosen if measure not in refused]
+        elif refused:
+            numbers = "、".join(str(measure.number) for measure in refused)
+            raise NotAllowed(f"你无权下达第 {numbers} 项重点任务(须由牵头科室或基政科科长下达)")
+    if not chosen:
+        if by is None:
+            raise Invalid("没有选择要下达的重点任务")
+        raise NotAllowed("你没有可下达的重点任务(须由牵头科室或基政科科长下达)")
+    unit = acting_unit(by, roles.REVIEW) if by else None
+    try:
+        with transaction.atomic():
+            round_, _ = Round.objects.get_or_create(plan=plan, year=year, defaults={"opened_by": by})
+            created = _issue(round_, chosen, by=by, unit=unit)
+    except IntegrityError:  # someone opened the same assignments at the same moment
+        raise Conflict(f"{year} 年度正由他人同时下达,请稍后刷新查看") from None
+    return round_, created
+
+
+def issue(round_, item, county, *, by=None):
+    """Issue one assignment of `item` to `county` in an open round (as `open_round` does for many)."""
+    if by is not None and not can_issue(by, item.measure):
+        raise NotAllowed(f"你无权下达第 {item.measure.number} 项重点任务(须由牵头科室或基政科科长下达)")
+    if not item.is_active_in(round_.year):
+        raise Invalid(f"工作事项 {item.code} 在 {round_.year} 年不需报送")
+    unit = acting_unit(by, roles.REVIEW) if by else None
+    try:
+        with transaction.atomic():
+            (row,) = _create(round_, [(item, county)], _lead_sections([item]), by=by, unit=unit)
+    except IntegrityError:
+        raise Conflict(f"{round_.year} 年度已向{county.name}下达 {item.code}") from None
+    return Assignment(**row)
+
+
+def _issue(round_, measures, *, by, unit):
+    items = list(
+        WorkItem.objects.filter(measure__in=measures, first_year__lte=round_.year, last_year__gte=round_.year)
+        .select_related("measure")
+        .prefetch_related("item_sections")
+    )
+    counties = list(Unit.objects.counties())
+    existing = set(Assignment.objects.filter(round=round_).values_list("item_id", "county_id"))
+    pairs = [(item, county) for item in items for county in counties if (item.pk, county.pk) not in existing]
+    if not pairs:
+        return 0
+    count = len(_create(round_, pairs, _lead_sections(items), by=by, unit=unit))
+    transaction.on_commit(
+        lambda: logger.info("round %s: %s assignments issued by %s", round_.year, count, by or "the system")
+    )
+    return count
+
+
+def _create(round_, pairs, leads, *, by, unit):
+    """Write the assignments of (item, county) pairs in bulk: processes, their tasks, rows and events.
+
+    Five kinds of INSERT (each in as few statements as the database takes), whatever the count: the
+    rows viewflow's one-by-one start would write, without its per-process re-reads, savepoints and
+    whole-row saves, and without building a model instance per row.
+    """
+    now = timezone.now()
+    process_ids = bulk.insert(
+        Process, [{"flow_class": flows.AssignmentFlow, "status": PROCESS.NEW, "created": now}] * len(pairs)
+    )
+    work_ids = tasks.start([(pk, county.pk) for pk, (_, county) in zip(process_ids, pairs, strict=True)], now)
+    rows, events = [], []
+    for (item, county), process_id, work_id in zip(pairs, process_ids, work_ids, strict=True):
+        key = Assignment.make_key(round_.year, item, county)
+        event = history.next_event(
+            key=key,
+            count=0,
+            last_hash=history.GENESIS,
+            action=Action.ISSUE,
+            from_state="",
+            to_state=State.ASSIGNED,
+            actor=by,
+            unit=unit,
+            at=now,
+        )
+        rows.append(
+            {
+                "round_id": round_.pk,
+                "item_id": item.pk,
+                "county_id": county.pk,
+                "key": key,
+                "lead_section_id": leads[item.pk],
+                "due": round_.due_for(item),
+                "process_id": process_id,
+                "task_id": work_id,
+                "event_count": 1,
+                "last_hash": event["hash"],
+                "created": now,
+                "updated": now,
+            }
+        )
+        events.append(event)
+    for row, pk in zip(rows, bulk.insert(Assignment, rows), strict=True):
+        row["id"] = pk
+    bulk.insert(Event, [{**event, "assignment_id": row["id"]} for row, event in zip(rows, events, strict=True)],
+            returning=False)  # fmt: skip
+    return rows
+
+
+def _lead_sections(items):
+    """Each item's lead: the first section of its row (the plan file gives every row one)."""
+    return {item.pk: min(item.item_sections.all(), key=lambda link: link.position).unit_id for item in items}
