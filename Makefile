@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE := config.settings
 # The browser tests drive Playwright's sync API beside Django's live server.
 export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
-.PHONY: install run migrate plan demo test lint format check bench messages clean
+.PHONY: install run migrate plan demo test browser lint format check bench messages clean
 
 install: $(VENV)/.installed
 
@@ -44,8 +44,12 @@ check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 
-test: lint check
+test: browser lint check
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Debian's Chromium and a Chinese font for the browser tests: installed when missing and allowed, else named.
+browser:
+	.ci/browser
 
 # Speed against baselines measured in the same run, on the configured database (DATABASE_URL).
 bench: install

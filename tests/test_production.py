@@ -95,3 +95,47 @@ def test_a_sqlite_database_named_by_database_url_gets_immediate_transactions_wal
     assert seen["options"]["transaction_mode"] == "IMMEDIATE"
     assert seen["options"]["timeout"] == 20
     assert seen["journal_mode"] == "wal"  # the init command ran on the named file
+
+
+def run_browser_set_up(tmp_path, uid, apt_get=True):
+    """`.ci/browser` on a machine without Chromium, as user `uid`, with a stand-in apt-get that records its calls."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    if apt_get:
+        (fake_bin / "apt-get").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "apt.log"}\n')
+    for tool in fake_bin.iterdir():
+        tool.chmod(0o755)
+    path = f"{fake_bin}:/usr/bin:/bin" if apt_get else f"{fake_bin}"
+    environment = {"PATH": path, "CHROMIUM": str(tmp_path / "no-chromium")}
+    done = subprocess.run(
+        ["/bin/bash", ".ci/browser"], cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True
+    )
+    calls = (tmp_path / "apt.log").read_text().splitlines() if (tmp_path / "apt.log").exists() else []
+    return done, calls
+
+
+def test_make_test_sets_up_the_browser_before_anything_else():
+    done = subprocess.run(["make", "-n", "test"], cwd=settings.BASE_DIR, capture_output=True, text=True)
+    assert done.stdout.splitlines()[0] == ".ci/browser"
+
+
+def test_the_browser_set_up_installs_debians_chromium_and_a_chinese_font_as_root(tmp_path):
+    done, calls = run_browser_set_up(tmp_path, uid=0)
+    assert calls[0] == "update -qq"
+    assert calls[1] == "install -y -qq chromium fonts-wqy-microhei fontconfig"
+    assert done.returncode == 1  # the stand-in installed nothing, and that is said
+    assert "安装后仍不可用" in done.stderr
+
+
+def test_a_user_who_may_not_install_is_told_the_one_command_at_once(tmp_path):
+    done, calls = run_browser_set_up(tmp_path, uid=1000)
+    assert done.returncode == 1
+    assert calls == []
+    assert "请运行:sudo .ci/browser" in done.stderr
+
+
+def test_a_machine_without_apt_get_is_told_what_to_install(tmp_path):
+    done, calls = run_browser_set_up(tmp_path, uid=0, apt_get=False)
+    assert done.returncode == 1
+    assert "chromium fonts-wqy-microhei" in done.stderr
