@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from assignments import plans
-from assignments.models import Unit
+from assignments.models import Measure, MeasureGroup, Unit
 from permissions.roles import assign_role, resolve
 
 PASSWORD = "correct-horse-battery-staple"
@@ -21,10 +21,28 @@ def plan_data():
     return plans.read(settings.PLAN_FILE)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, plan_data):
+    """The test database, created once, holding the plan: each test's transaction rolls back to it."""
+    with django_db_blocker.unblock():
+        plans.load(plan_data)
+
+
 @pytest.fixture
 def plan(db, plan_data):
-    plans.load(plan_data)
+    # A transactional test empties every table when it ends (they run last); the next one loads the plan again.
+    if not plans.Plan.objects.exists():
+        plans.load(plan_data)
     return plans.Plan.objects.get()
+
+
+@pytest.fixture
+def no_plan(db):
+    """A database without the plan, for tests of loading it; the deletions roll back with the test."""
+    Measure.objects.all().delete()
+    MeasureGroup.objects.all().delete()
+    plans.Plan.objects.all().delete()
+    Unit.objects.all().delete()
 
 
 @pytest.fixture

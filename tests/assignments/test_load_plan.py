@@ -34,7 +34,7 @@ def write(tmp_path, data, name="plan.json"):
     return path
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("no_plan")
 def test_load_plan_creates_units_measures_items_and_targets():
     output = run("load_plan")
     assert "新建" in output
@@ -53,7 +53,7 @@ def test_load_plan_creates_units_measures_items_and_targets():
     )
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("no_plan")
 def test_a_measures_sections_keep_the_lead_first():
     run("load_plan")
     measure = Measure.objects.get(number=19)
@@ -64,7 +64,7 @@ def test_a_measures_sections_keep_the_lead_first():
     assert (item.first_year, item.last_year, item.final_due.isoformat()) == (2022, 2023, "2023-12-31")
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("no_plan")
 def test_loading_twice_changes_nothing():
     run("load_plan")
     before = snapshot()
@@ -73,7 +73,7 @@ def test_loading_twice_changes_nothing():
     assert snapshot() == before
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("no_plan")
 def test_export_load_export_is_byte_identical_and_equals_the_file():
     run("load_plan")
     first = run("export_plan")
@@ -82,7 +82,7 @@ def test_export_load_export_is_byte_identical_and_equals_the_file():
     assert run("export_plan") == first
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("no_plan")
 def test_export_has_the_documented_shape():
     run("load_plan")
     data = json.loads(run("export_plan"))
@@ -94,7 +94,7 @@ def test_export_has_the_documented_shape():
     assert item["years"] == [2022, 2023, 2024, 2025]
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("no_plan")
 def test_a_changed_file_updates_only_what_changed(tmp_path):
     run("load_plan")
     data = raw_plan()
@@ -135,7 +135,7 @@ MALFORMED = [
 ]  # fmt: skip
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("no_plan")
 @pytest.mark.parametrize("mutate, place", MALFORMED)
 def test_a_malformed_file_is_refused_naming_the_place_and_changes_nothing(tmp_path, mutate, place):
     run("load_plan")
@@ -147,7 +147,7 @@ def test_a_malformed_file_is_refused_naming_the_place_and_changes_nothing(tmp_pa
     assert snapshot() == before
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("no_plan")
 def test_a_file_that_is_not_json_is_refused_with_its_line(tmp_path):
     path = tmp_path / "plan.json"
     path.write_text('{"plan": {\n  "code": oops}\n', encoding="utf-8")
@@ -156,13 +156,13 @@ def test_a_file_that_is_not_json_is_refused_with_its_line(tmp_path):
     assert not Plan.objects.exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("no_plan")
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(CommandError, match="找不到计划文件"):
         run("load_plan", str(tmp_path / "nope.json"))
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("no_plan")
 def test_a_failure_late_in_the_file_leaves_no_partial_load(tmp_path):
     data = raw_plan()
     data["measures"][20]["items"][0]["sections"] = ["基政科", "不存在科"]
