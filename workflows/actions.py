@@ -71,7 +71,7 @@ ACTION_LABELS = dict(Event.Action.choices)
 def start(assignment, *, by, version, comment=""):
     """A county clerk starts work: the county's task moves into their inbox."""
     with _action(assignment, Action.START, by, version) as act:
-        tasks.claim(act.row.task_id, by, act.now)
+        tasks.claim(act.row.task_id, by)
         act.row.assignee = by
         act.finish(comment=comment)
     return act.row
@@ -118,8 +118,9 @@ def recall(assignment, *, by, version, comment=""):
     """The county takes its report back before review begins."""
     with _action(assignment, Action.RECALL, by, version) as act:
         row = act.row
-        tasks.cancel_task(row.task_id, act.now)
-        (row.task_id,) = tasks.follow(row.task_id, tasks.work_task(row.process_id, row.county_id, by.pk, act.now))
+        tasks.finish(row.task_id, by, act.now)
+        work = tasks.work_task(row.process_id, row.county_id, by.pk, act.now)
+        _, row.task_id = tasks.follow(row.task_id, tasks.gateway(row.process_id, act.now), work)
         row.assignee = by
         act.finish(comment=comment)
     return act.row
@@ -128,7 +129,7 @@ def recall(assignment, *, by, version, comment=""):
 def begin_review(assignment, *, by, version, comment=""):
     """The lead section's chief takes the report up: the review task moves into their inbox."""
     with _action(assignment, Action.BEGIN_REVIEW, by, version) as act:
-        tasks.claim(act.row.task_id, by, act.now)
+        tasks.claim(act.row.task_id, by)
         act.finish(comment=comment)
     return act.row
 
@@ -184,7 +185,7 @@ def reassign(assignment, *, by, version, to, comment=""):
         row = act.row
         target = _colleague(to, row.county_id)
         if row.task_id:
-            tasks.claim(row.task_id, target, act.now)
+            tasks.claim(row.task_id, target)
         row.assignee = target
         act.finish(comment=comment, snapshot={"to": target.get_username()})
     return act.row

@@ -1,19 +1,32 @@
-"""The assignment's viewflow process, and the task moves the action functions make on it.
+"""The assignment's viewflow process: every move the action functions make is an edge of this graph.
 
 Every assignment has one process of `AssignmentFlow`:
 
-    start ─► work (the county's task) ─► review (the lead section's task) ─► decide ─► end
-                ▲                                                             │
-                └──────────────────────── returned / recalled ◄───────────────┘
+    start ─► work (the county's task) ─► review (the lead section's task) ─► decide ─┬─ accepted ─► end
+               ▲                                                                     │
+               └──────────────────── returned / recalled ◄───────────────────────────┘
+    work, review ─ cancel ─► cancelled
+
+- issue: `start` runs and opens `work` in the county's queue;
+- start, begin_review: the open task is assigned (claimed) on its node; reassign assigns it again;
+- submit: `work` is executed and opens `review` in the lead section's queue;
+- accept, return: `review` is executed and `decide` routes by the assignment's new state, to `end`
+  or back to `work` (assigned to the clerk who works on it);
+- recall: the county executes `review` before review begins and `decide` routes it back to `work`
+  (the action functions check who may act; viewflow's own task permission is not asked);
+- cancel: viewflow's process cancel: the open task is cancelled and the process ends as cancelled.
+  It writes no task for the `cancelled` end, which is there to draw the edge.
 
 The nodes route each human task to exactly one unit's queue through a guardian object permission on
-the unit row. The action functions move tasks through `workflows.tasks` (a few statements instead of
-viewflow's activations); the rows it writes are the rows viewflow writes for the same path, as
-`tests/workflows/test_flow_rows.py` shows by running both side by side.
+the unit row. The action functions write the tasks through `workflows.tasks` (a few statements
+instead of viewflow's activations); `tests/workflows/test_flow_contract.py` drives the same paths
+through viewflow's own activations and compares every row. The work happens on the assignment's own
+pages: viewflow's task pages are not routed.
 """
 
 from viewflow import this
 from viewflow.workflow import flow
+from viewflow.workflow.base import Edge
 
 from assignments.models import State
 
@@ -21,10 +34,28 @@ WORK_PERMISSION = "assignments.work_unit_assignments"
 REVIEW_PERMISSION = "assignments.review_unit_assignments"
 
 
-def _assignment_page(request, **kwargs):
-    from .views import task_redirect
+class HumanTask(flow.ManualTask):
+    """A person's task, done through the action functions; `Cancel(node)` draws the edge that viewflow's
+    process cancel takes from it."""
 
-    return task_redirect(request, **kwargs)
+    _cancel = None
+
+    def Cancel(self, node):  # noqa: N802 (viewflow's builder style)
+        self._cancel = node
+        return self
+
+    def _resolve(self, instance):
+        super()._resolve(instance)
+        self._cancel = this.resolve(instance, self._cancel)
+
+    def _outgoing(self):
+        yield from super()._outgoing()
+        if self._cancel:
+            yield Edge(src=self, dst=self._cancel, edge_class="cancel", label="撤销")
+
+
+def _state(activation):
+    return activation.process.assignment.state
 
 
 class AssignmentFlow(flow.Flow):
@@ -33,32 +64,28 @@ class AssignmentFlow(flow.Flow):
     一个县级民政局在一个报送年度对一个工作事项的办理、报送、审核与验收。
     """
 
-    start = flow.StartHandle(this.start_assignment).Next(this.work)
+    start = flow.StartHandle().Next(this.work)
     work = (
-        flow.View(_assignment_page)
+        HumanTask()
         .Annotation(title="县局办理与报送")
         .Permission(WORK_PERMISSION, obj=lambda process: process.assignment.county)
         .Assign(lambda activation: activation.process.assignment.assignee)
         .Next(this.review)
+        .Cancel(this.cancelled)
     )
     review = (
-        flow.View(_assignment_page)
+        HumanTask()
         .Annotation(title="牵头科室审核验收")
         .Permission(REVIEW_PERMISSION, obj=lambda process: process.assignment.lead_section)
         .Next(this.decide)
+        .Cancel(this.cancelled)
     )
     decide = (
-        flow.If(lambda activation: activation.process.assignment.state == State.ACCEPTED)
-        .Annotation(title="是否验收")
-        .Then(this.end)
-        .Else(this.work)
+        flow.Switch()
+        .Annotation(title="验收、退回或撤回")
+        .Case(this.end, lambda activation: _state(activation) == State.ACCEPTED)
+        .Case(this.work, lambda activation: _state(activation) == State.RETURNED)
+        .Case(this.work, lambda activation: _state(activation) == State.IN_PROGRESS)
     )
-    end = flow.End()
-
-    def start_assignment(self, activation, assignment):
-        """viewflow's own, one-by-one start of an assignment's process (`open_round` writes the same rows
-        in bulk; the tests run both)."""
-        activation.process.save()
-        assignment.process = activation.process
-        assignment.save()
-        return assignment
+    end = flow.End().Annotation(title="已验收")
+    cancelled = flow.End().Annotation(title="已撤销")

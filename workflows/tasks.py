@@ -89,9 +89,10 @@ def _link(pairs):
     bulk.insert(Previous, rows, returning=False)
 
 
-def claim(task_id, user, now):
-    """Put an open task in `user`'s inbox (viewflow's assign/reassign)."""
-    Task.objects.filter(pk=task_id).update(owner=user, status=STATUS.ASSIGNED, assigned=now)
+def claim(task_id, user):
+    """Put an open task in `user`'s inbox (viewflow's assign or reassign, which leave `Task.assigned` empty:
+    the event log records when)."""
+    Task.objects.filter(pk=task_id).update(owner=user, status=STATUS.ASSIGNED)
 
 
 def finish(task_id, user, now):

@@ -145,12 +145,6 @@ def audit(request):
     return render(request, "workflows/audit.html", {"verdict": history.verify()})
 
 
-def task_redirect(request, process_pk, task_pk=None, **kwargs):
-    """viewflow's task links lead to the assignment's own page."""
-    assignment = get_object_or_404(visible_to(request.user), process_id=process_pk)
-    return redirect("assignments:detail", pk=assignment.pk)
-
-
 def _visible_counties(user):
     who = principal(user)
     counties = Unit.objects.counties()
