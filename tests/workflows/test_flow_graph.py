@@ -86,7 +86,6 @@ def test_viewflows_own_task_and_process_pages_are_not_routed():
             else:
                 yield from callbacks(pattern.url_patterns)
 
-    routed = [
-        view for view in callbacks(get_resolver().url_patterns) if view.__module__.startswith("viewflow.workflow")
-    ]
-    assert routed == []
+    views = list(callbacks(get_resolver().url_patterns))
+    assert any(view.__name__ == "assignment_detail" for view in views)  # the walk reaches the site's pages
+    assert [view for view in views if view.__module__.startswith("viewflow.workflow")] == []
