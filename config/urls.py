@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from viewflow.urls import Site
 
 from assignments.urls import PlanApplication
+from config.auth import LoginForm
 from workflows.urls import AssignmentApplication
 
 admin.site.site_header = "督办 · 管理后台"
@@ -15,7 +16,11 @@ admin.site.index_title = "用户、单位与计划"
 site = Site(title="督办", viewsets=[AssignmentApplication(), PlanApplication()])
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("workflows.api")),
@@ -23,3 +28,8 @@ urlpatterns = [
     path("api/docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
     path("", site.urls),
 ]
+
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"
