@@ -1,11 +1,10 @@
 from django.contrib import admin
-from guardian.admin import GuardedModelAdmin
 
 from .models import ItemSection, Measure, MeasureGroup, MeasureSection, Plan, Target, Unit, WorkItem
 
 
 @admin.register(Unit)
-class UnitAdmin(GuardedModelAdmin):
+class UnitAdmin(admin.ModelAdmin):  # roles and unit grants are given on the user page or by `adduser`
     list_display = ["name", "kind", "full_name", "position"]
     list_filter = ["kind"]
     search_fields = ["name", "full_name"]

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
+from viewflow.workflow import admin as viewflow_admin
+from viewflow.workflow.models import Process, Task
 
 from assignments.models import Unit
 
@@ -86,3 +88,34 @@ class DubanUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, DubanUserAdmin)
+
+
+class ReadOnlyAdmin:
+    """Shown, never changed: processes and tasks move only with an assignment's actions and their history."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyTaskInline(ReadOnlyAdmin, viewflow_admin.TaskInline):
+    pass
+
+
+class ReadOnlyProcessAdmin(ReadOnlyAdmin, viewflow_admin.ProcessAdmin):
+    inlines = [ReadOnlyTaskInline]
+
+
+class ReadOnlyTaskAdmin(ReadOnlyAdmin, viewflow_admin.TaskAdmin):
+    pass
+
+
+# viewflow registers editable admins for its own models; these replace them.
+for model, model_admin in [(Process, ReadOnlyProcessAdmin), (Task, ReadOnlyTaskAdmin)]:
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)

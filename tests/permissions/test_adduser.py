@@ -86,7 +86,8 @@ def test_adduser_refuses_bad_input_and_creates_nothing(plan, args, message):
     assert not UserObjectPermission.objects.exists()
 
 
-def test_load_demo_creates_one_account_per_role(plan):
+def test_load_demo_creates_one_account_per_role(plan, settings):
+    settings.DEBUG = True
     out = StringIO()
     call_command("load_demo", stdout=out)
     roles = {role_of(user) for user in User.objects.exclude(username="admin")}

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -22,25 +23,43 @@ DEMO_ACCOUNTS = [
 
 
 class Command(BaseCommand):
-    help = "新建(或重置)演示账号并打印账号表;另建管理员 admin。仅用于演示环境。"
+    help = (
+        "新建(或重置)演示账号并打印账号表;没有 admin 时另建管理员 admin。仅用于开发环境(DEBUG 开启);"
+        "已有的管理员账号(含 admin)一律不改动。"
+    )
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "演示账号的密码是公开的,只能在开发环境(DEBUG 开启)中载入;生产环境请用 adduser 建立账号。"
+            )
         if not Unit.objects.exists():
             raise CommandError("尚未载入计划和单位;请先运行 load_plan。")
         User = get_user_model()
+        kept = []
         with transaction.atomic():
             for username, name, role, unit_name in DEMO_ACCOUNTS:
                 user, _ = User.objects.get_or_create(username=username)
+                if user.is_staff or user.is_superuser:
+                    kept.append(username)  # an administrator someone made under a demo name: not ours to reset
+                    continue
                 user.first_name = name
                 user.set_password(DEMO_PASSWORD)
                 user.save()
                 assign_role(user, role, resolve(role, unit_name))
-            admin, _ = User.objects.get_or_create(username="admin")
-            admin.first_name = "系统管理员"
-            admin.is_staff = admin.is_superuser = True
-            admin.set_password(DEMO_PASSWORD)
-            admin.save()
+            admin, created = User.objects.get_or_create(username="admin")
+            if created:
+                admin.first_name = "系统管理员"
+                admin.is_staff = admin.is_superuser = True
+                admin.set_password(DEMO_PASSWORD)
+                admin.save()
+            else:
+                kept.append("admin")  # perhaps the operator's own account: its password stays as it is
         self.stdout.write(f"演示账号(密码均为 {DEMO_PASSWORD}):")
         for username, _, role, unit_name in DEMO_ACCOUNTS:
-            self.stdout.write(f"  {username:<16} {Role.LABELS[role]:<6} {unit_name or ''}")
-        self.stdout.write(f"  {'admin':<16} 系统管理员(/admin/)")
+            if username not in kept:
+                self.stdout.write(f"  {username:<16} {Role.LABELS[role]:<6} {unit_name or ''}")
+        if "admin" not in kept:
+            self.stdout.write(f"  {'admin':<16} 系统管理员(/admin/)")
+        for username in kept:
+            self.stdout.write(f"已有管理员账号 {username},未改动(密码不变)。")
