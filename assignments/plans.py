@@ -8,8 +8,9 @@ plan back in the file's own shape, so that export → load → export is byte-id
 
 import datetime
 import json
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -51,16 +52,29 @@ def _at(place, key):
 
 
 class _Reader:
-    """Typed access to one object of the file, remembering where it is for error messages."""
+    """Typed access to one object of the file, remembering where it is for error messages.
 
-    def __init__(self, value, place):
+    A measure or an item is named as people name it ("第 7 项重点任务 7a 的 targets[0].value") once its
+    number and code are read; before that, by its position in the file ("measures[6].items[0]").
+    """
+
+    def __init__(self, value, place, label=""):
         if not isinstance(value, dict):
             raise PlanFileError(place, "应为对象")
         self.value = value
         self.place = place
+        self.label = label
+
+    def at(self, key):
+        """The place of `key` in this object, for an error message."""
+        return f"{self.label} 的 {key}" if self.label else _at(self.place, key)
+
+    def named(self, label):
+        """The same object, named `label` in error messages from now on."""
+        return _Reader(self.value, label, label)
 
     def _get(self, key, types, type_name, optional=False):
-        where = _at(self.place, key)
+        where = self.at(key)
         if key not in self.value:
             if optional:
                 return None
@@ -73,7 +87,7 @@ class _Reader:
         return value
 
     def text(self, key, *, required=True, max_length=None):
-        where = _at(self.place, key)
+        where = self.at(key)
         value = self._get(key, (str,), "字符串")
         if required and not value.strip():
             raise PlanFileError(where, "不能为空")
@@ -86,7 +100,7 @@ class _Reader:
         if value is None:
             return None
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            raise PlanFileError(_at(self.place, key), f"应在 {minimum} 到 {maximum} 之间")
+            raise PlanFileError(self.at(key), f"应在 {minimum} 到 {maximum} 之间")
         return value
 
     def date(self, key, *, optional=False):
@@ -96,43 +110,50 @@ class _Reader:
         try:
             return datetime.date.fromisoformat(value)
         except ValueError:
-            raise PlanFileError(_at(self.place, key), f"不是有效日期:{value!r}") from None
+            raise PlanFileError(self.at(key), f"不是有效日期:{value!r}") from None
 
-    def decimal(self, key):
+    def decimal(self, key, *, max_digits, decimal_places):
+        """A non-negative number that its column (`max_digits`, `decimal_places`) holds exactly."""
         value = self._get(key, (str,), "数值字符串")
         try:
             number = Decimal(value)
         except InvalidOperation:
-            raise PlanFileError(_at(self.place, key), f"不是有效数值:{value!r}") from None
+            raise PlanFileError(self.at(key), f"不是有效数值:{value!r}") from None
         if not number.is_finite() or number < 0:
-            raise PlanFileError(_at(self.place, key), f"应为非负数:{value!r}")
+            raise PlanFileError(self.at(key), f"应为非负数:{value!r}")
+        whole_digits = max_digits - decimal_places
+        if number >= 10**whole_digits:
+            raise PlanFileError(self.at(key), f"数值过大:{value!r}(整数部分最多 {whole_digits} 位)")
+        if number != number.quantize(Decimal(1).scaleb(-decimal_places), rounding=ROUND_DOWN):
+            raise PlanFileError(self.at(key), f"小数位数过多:{value!r}(最多 {decimal_places} 位小数)")
         return number
 
     def items(self, key, *, allow_empty=False):
         value = self._get(key, (list,), "数组")
         if not value and not allow_empty:
-            raise PlanFileError(_at(self.place, key), "不能为空")
+            raise PlanFileError(self.at(key), "不能为空")
         return value
 
     def child(self, key):
-        return _Reader(self._get(key, (dict,), "对象"), _at(self.place, key))
+        return _Reader(self._get(key, (dict,), "对象"), self.at(key))
 
-    def children(self, key):
-        return [_Reader(value, f"{_at(self.place, key)}[{i}]") for i, value in enumerate(self.items(key))]
+    def children(self, key, *, allow_empty=False):
+        values = self.items(key, allow_empty=allow_empty)
+        return [_Reader(value, f"{self.at(key)}[{i}]") for i, value in enumerate(values)]
 
     def choice(self, key, choices):
         value = self.text(key)
         if value not in choices:
-            raise PlanFileError(_at(self.place, key), f"应为 {'、'.join(choices)} 之一,而非 {value!r}")
+            raise PlanFileError(self.at(key), f"应为 {'、'.join(choices)} 之一,而非 {value!r}")
         return value
 
     def strings(self, key, *, allow_empty=False):
         values = self.items(key, allow_empty=allow_empty)
         for i, value in enumerate(values):
             if not isinstance(value, str) or not value.strip():
-                raise PlanFileError(f"{_at(self.place, key)}[{i}]", "应为非空字符串")
+                raise PlanFileError(f"{self.at(key)}[{i}]", "应为非空字符串")
         if len(set(values)) != len(values):
-            raise PlanFileError(_at(self.place, key), "有重复的项")
+            raise PlanFileError(self.at(key), "有重复的项")
         return values
 
 
@@ -143,6 +164,10 @@ def read(path):
             data = json.load(handle)
     except FileNotFoundError:
         raise PlanFileError("", f"找不到计划文件 {path}") from None
+    except IsADirectoryError:
+        raise PlanFileError("", f"{path} 是目录,不是计划文件") from None
+    except OSError as error:
+        raise PlanFileError("", f"无法读取计划文件 {path}:{error.strerror}") from None
     except UnicodeDecodeError as error:
         raise PlanFileError("", f"计划文件不是 UTF-8 编码:{error}") from None
     except json.JSONDecodeError as error:
@@ -198,56 +223,68 @@ def parse(data):
     for index, measure in enumerate(root.children("measures")):
         number = measure.integer("number", minimum=1, maximum=999)
         if number != index + 1:
-            raise PlanFileError(f"{measure.place}.number", f"应为 {index + 1}(按顺序编号),而非 {number}")
+            raise PlanFileError(measure.at("number"), f"应为 {index + 1}(按顺序编号),而非 {number}")
+        measure = measure.named(f"第 {number} 项重点任务")
         measure_sections = measure.strings("sections")
         _check_sections(measure, "sections", measure_sections, section_names)
         items = []
         for item in measure.children("items"):
             code = item.text("code", max_length=8)
             if code in seen_codes:
-                raise PlanFileError(f"{item.place}.code", f"编号 {code} 重复")
+                raise PlanFileError(item.at("code"), f"编号 {code} 重复")
             seen_codes.add(code)
+            item = item.named(f"{measure.label} {code}")
             item_years = item.items("years")
             if any(not isinstance(year, int) or isinstance(year, bool) for year in item_years):
-                raise PlanFileError(f"{item.place}.years", "应为整数年度的数组")
+                raise PlanFileError(item.at("years"), "应为整数年度的数组")
             if item_years != list(range(item_years[0], item_years[-1] + 1)):
-                raise PlanFileError(f"{item.place}.years", "应为连续递增的年度")
+                raise PlanFileError(item.at("years"), "应为连续递增的年度")
             if item_years[0] not in years or item_years[-1] not in years:
-                raise PlanFileError(f"{item.place}.years", f"应在计划年度 {first_year}–{last_year} 之内")
+                raise PlanFileError(item.at("years"), f"应在计划年度 {first_year}–{last_year} 之内")
             final_due = item.date("final_due", optional=True)
             if final_due is not None and final_due.year != item_years[-1]:
-                raise PlanFileError(f"{item.place}.final_due", "应落在最后一个年度之内")
+                raise PlanFileError(item.at("final_due"), "应落在最后一个年度之内")
+            deadline_text = item.text("deadline_text", required=False, max_length=64)
+            _check_deadline(item, deadline_text, item_years, final_due, years)
+            path_text = item.text("path_text", required=False)
             item_sections = item.strings("sections")
             _check_sections(item, "sections", item_sections, section_names)
             if item.choice("counties", ["all"]) != "all":  # pragma: no cover - choice() refuses others
                 raise AssertionError
             notes = item.items("notes", allow_empty=True)
             if any(not isinstance(note, str) for note in notes):
-                raise PlanFileError(f"{item.place}.notes", "应为字符串数组")
+                raise PlanFileError(item.at("notes"), "应为字符串数组")
             targets = []
-            for target in item.children("targets") if item.value.get("targets") else []:
+            for target in item.children("targets", allow_empty=True):
                 target_year = target.integer("year", optional=True, minimum=first_year, maximum=last_year)
+                if target_year is not None and target_year not in item_years:
+                    raise PlanFileError(
+                        target.at("year"), f"应在本行的年度 {item_years[0]}–{item_years[-1]} 之内,而非 {target_year}"
+                    )
+                text = target.text("text", max_length=255)
+                if _squeeze(text) not in _squeeze(path_text):
+                    raise PlanFileError(target.at("text"), f"在本行的工作路径及任务指标中找不到:{text!r}")
                 targets.append(
                     {
                         "subject": target.text("subject", max_length=128),
                         "comparator": target.choice("comparator", Target.Comparator.values),
-                        "value": target.decimal("value"),
+                        "value": target.decimal(
+                            "value", max_digits=_VALUE.max_digits, decimal_places=_VALUE.decimal_places
+                        ),
                         "unit": target.text("unit", max_length=16),
                         "kind": target.choice("kind", Target.Kind.values),
                         "year": target_year,
-                        "text": target.text("text", max_length=255),
+                        "text": text,
                     }
                 )
                 if targets[-1]["kind"] == Target.Kind.PERCENT and targets[-1]["value"] > 100:
-                    raise PlanFileError(f"{target.place}.value", "百分比不能超过 100")
-            if "targets" not in item.value:
-                raise PlanFileError(f"{item.place}.targets", "缺少此项")
+                    raise PlanFileError(target.at("value"), "百分比不能超过 100")
             items.append(
                 {
                     "code": code,
                     "measure_text": item.text("measure_text"),
-                    "path_text": item.text("path_text", required=False),
-                    "deadline_text": item.text("deadline_text", required=False, max_length=64),
+                    "path_text": path_text,
+                    "deadline_text": deadline_text,
                     "first_year": item_years[0],
                     "last_year": item_years[-1],
                     "final_due": final_due,
@@ -279,7 +316,41 @@ def parse(data):
 def _check_sections(reader, key, names, known):
     for i, name in enumerate(names):
         if name not in known:
-            raise PlanFileError(f"{_at(reader.place, key)}[{i}]", f"未知科室 {name!r}(应为 {'、'.join(known)} 之一)")
+            raise PlanFileError(f"{reader.at(key)}[{i}]", f"未知科室 {name!r}(应为 {'、'.join(known)} 之一)")
+
+
+_VALUE = Target._meta.get_field("value")
+_YEAR = re.compile(r"(\d{4})年(底)?")
+
+
+def _squeeze(text):
+    """Text with all whitespace removed: the printed text may break a phrase over lines or spaces."""
+    return re.sub(r"\s+", "", text)
+
+
+def _check_deadline(item, deadline_text, item_years, final_due, plan_years):
+    """The row's years and final date must be those its printed deadline names (see plan/NOTES.md):
+    no year ("持续推进") → the whole plan; "2022年-2025年" → that span; "2022年" → that year;
+    "2023年底" → from the plan's first year to then, due on 31 December."""
+    found = _YEAR.findall(_squeeze(deadline_text))
+    named = [int(year) for year, _ in found]
+    by_year_end = bool(found) and found[-1][1] == "底"
+    if not named:
+        expected = list(plan_years)
+    elif by_year_end and len(named) == 1:
+        expected = list(range(plan_years[0], named[0] + 1))
+    else:
+        expected = list(range(min(named), max(named) + 1))
+    if item_years != expected:
+        shown = f"{expected[0]}–{expected[-1]} 年" if expected else "计划年度之内的年份"
+        raise PlanFileError(
+            item.at("years"),
+            f"与完成时限 {deadline_text!r} 不符:应为 {shown},而非 {item_years[0]}–{item_years[-1]} 年",
+        )
+    expected_due = datetime.date(named[-1], 12, 31) if by_year_end else None
+    if final_due != expected_due:
+        shown = expected_due.isoformat() if expected_due else "空(完成时限未写明日期)"
+        raise PlanFileError(item.at("final_due"), f"与完成时限 {deadline_text!r} 不符:应为 {shown}")
 
 
 class _Writer:

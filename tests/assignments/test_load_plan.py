@@ -117,19 +117,40 @@ def broken(mutate):
 
 MALFORMED = [
     pytest.param(lambda d: d["measures"][3]["items"][1].pop("measure_text"),
-                 "measures[3].items[1].measure_text: 缺少此项", id="missing field"),
-    pytest.param(lambda d: d["measures"][0]["items"][0].update(years=[2022, 2024]), "measures[0].items[0].years",
+                 "第 4 项重点任务 4b 的 measure_text: 缺少此项", id="missing field"),
+    pytest.param(lambda d: d["measures"][0]["items"][0].update(years=[2022, 2024]), "第 1 项重点任务 1a 的 years",
                  id="gap in years"),
     pytest.param(lambda d: d["measures"][0]["items"][0].update(years=[2021, 2022]), "计划年度", id="year outside plan"),
     pytest.param(lambda d: d["measures"][5]["items"][2]["sections"].append("财务科"),
-                 "measures[5].items[2].sections[3]", id="unknown section"),
+                 "第 6 项重点任务 6c 的 sections[3]", id="unknown section"),
     pytest.param(lambda d: d["measures"][2]["items"][0]["targets"][0].update(value="十个"),
-                 "measures[2].items[0].targets[0].value", id="non-numeric target"),
+                 "第 3 项重点任务 3a 的 targets[0].value", id="non-numeric target"),
     pytest.param(lambda d: d["measures"][6]["items"][0]["targets"][0].update(value="140"), "百分比不能超过 100",
                  id="percent over 100"),
+    pytest.param(lambda d: d["measures"][2]["items"][0]["targets"][0].update(value="1e400"),
+                 "第 3 项重点任务 3a 的 targets[0].value: 数值过大", id="value beyond any column"),
+    pytest.param(lambda d: d["measures"][2]["items"][0]["targets"][0].update(value="123456789012345"),
+                 "第 3 项重点任务 3a 的 targets[0].value: 数值过大", id="fifteen digits"),
+    pytest.param(lambda d: d["measures"][2]["items"][0]["targets"][0].update(value="10.125"),
+                 "第 3 项重点任务 3a 的 targets[0].value: 小数位数过多", id="three decimal places"),
+    pytest.param(lambda d: d["measures"][2]["items"][0].update(targets=None),
+                 "第 3 项重点任务 3a 的 targets: 应为数组", id="targets null"),
+    pytest.param(lambda d: d["measures"][2]["items"][0].pop("targets"),
+                 "第 3 项重点任务 3a 的 targets: 缺少此项", id="targets missing"),
+    pytest.param(lambda d: d["measures"][13]["items"][1].update(years=[2022, 2023]),
+                 "第 14 项重点任务 14b 的 years: 与完成时限 '2022年' 不符", id="years beyond the deadline"),
+    pytest.param(lambda d: d["measures"][0]["items"][0].update(years=[2022, 2023, 2024]),
+                 "第 1 项重点任务 1a 的 years: 与完成时限 '持续推进' 不符", id="years short of an open deadline"),
+    pytest.param(lambda d: d["measures"][3]["items"][0].update(final_due=None),
+                 "第 4 项重点任务 4a 的 final_due: 与完成时限 '2023年底' 不符", id="year-end deadline without a date"),
+    pytest.param(lambda d: d["measures"][3]["items"][0]["targets"][0].update(year=2025),
+                 "第 4 项重点任务 4a 的 targets[0].year: 应在本行的年度 2022–2023 之内", id="target year outside row"),
+    pytest.param(lambda d: d["measures"][6]["items"][0]["targets"][0].update(text="2022年,覆盖率不低于90%"),
+                 "第 7 项重点任务 7a 的 targets[0].text: 在本行的工作路径及任务指标中找不到",
+                 id="target text not printed"),
     pytest.param(lambda d: d["measures"][1]["items"][1].update(code="1a"), "编号 1a 重复", id="duplicate code"),
     pytest.param(lambda d: d["measures"][4].update(number=7), "measures[4].number", id="measure out of order"),
-    pytest.param(lambda d: d["measures"][4].update(group="六"), "measures[4].group", id="unknown group"),
+    pytest.param(lambda d: d["measures"][4].update(group="六"), "第 5 项重点任务 的 group", id="unknown group"),
     pytest.param(lambda d: d["plan"].update(issued="2022-13-01"), "plan.issued", id="bad date"),
     pytest.param(lambda d: d.pop("units"), "units: 缺少此项", id="no units"),
 ]  # fmt: skip
@@ -160,6 +181,13 @@ def test_a_file_that_is_not_json_is_refused_with_its_line(tmp_path):
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(CommandError, match="找不到计划文件"):
         run("load_plan", str(tmp_path / "nope.json"))
+
+
+@pytest.mark.usefixtures("no_plan")
+def test_a_directory_is_refused_as_not_a_plan_file(tmp_path):
+    with pytest.raises(CommandError, match="是目录,不是计划文件"):
+        run("load_plan", str(tmp_path))
+    assert not Plan.objects.exists()
 
 
 @pytest.mark.usefixtures("no_plan")
