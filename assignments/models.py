@@ -326,7 +326,7 @@ class Assignment(FSMModelMixin, models.Model):
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="assignments")
     item = models.ForeignKey(WorkItem, on_delete=models.PROTECT, related_name="assignments")
     county = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="county_assignments")
-    # "2024/7a/离石区": year, item and county, written once; the history hashes it, so an action needs
+    # "2024/17/5": year, item id and county id, written once; the history hashes it, so an action needs
     # no join to chain its event, and `verify_history` checks it against the rows it names.
     key = models.CharField("标识", max_length=100, unique=True, editable=False)
     lead_section = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="led_assignments")
@@ -364,7 +364,8 @@ class Assignment(FSMModelMixin, models.Model):
 
     @staticmethod
     def make_key(year, item, county):
-        return f"{year}/{item.code}/{county.name}"
+        """Ids, not names: the history hashes the key, and renaming a unit or an item code is not tampering."""
+        return f"{year}/{item.pk}/{county.pk}"
 
     # The lifecycle (DESIGN §3). Each method is one action's move; `workflows.transitions` calls it.
     @transition(state, source=State.ASSIGNED, target=State.IN_PROGRESS)

@@ -5,11 +5,12 @@ from assignments.models import Assignment, State, Unit
 
 
 class Event(models.Model):
-    """One entry of an assignment's history. Append-only: the database refuses UPDATE and DELETE.
+    """One entry of an assignment's history. Append-only: the database refuses UPDATE, DELETE and REPLACE.
 
-    Each event's `hash` covers its content and the previous event's hash of the same assignment, and
-    the assignment keeps the last hash and the count, so `verify_history` shows any altered, removed or
-    inserted event, including a removed tail.
+    Each event's `hash` is an HMAC, with a key the database never holds, over its content (ids, not
+    names) and the previous event's hash of the same assignment; the assignment keeps the last hash and
+    the count, which a trigger moves only onto the last event. `verify_history` shows any altered,
+    forged, removed or inserted event; with a checkpoint also a removed tail or a re-hashed chain.
     """
 
     class Action(models.TextChoices):
@@ -41,6 +42,8 @@ class Event(models.Model):
     attachments = models.JSONField("附件 SHA-256", default=list, blank=True)
     prev_hash = models.CharField("上一条哈希", max_length=64, blank=True)
     hash = models.CharField("哈希", max_length=64, unique=True)
+    algorithm = models.CharField("摘要算法", max_length=8, blank=True)  # sm3 or sha256; "" before keyed history
+    key_id = models.CharField("密钥标识", max_length=16, blank=True)
 
     class Meta:
         verbose_name = "历史记录"
@@ -52,3 +55,21 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.assignment_id}#{self.sequence} {self.get_action_display()}"
+
+
+class Checkpoint(models.Model):
+    """Every chain's head at one moment, keyed: `line` is what the auditor keeps outside the database."""
+
+    at = models.DateTimeField("时间")
+    chains = models.PositiveIntegerField("督办事项数")
+    events = models.PositiveIntegerField("历史条数")
+    digest = models.CharField("摘要", max_length=64)
+    line = models.TextField("检查点")
+
+    class Meta:
+        verbose_name = "检查点"
+        verbose_name_plural = "检查点"
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.chains}/{self.events}"

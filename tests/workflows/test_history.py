@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from assignments.models import Assignment
 from workflows import actions, history
 from workflows.models import Event
 
@@ -32,6 +33,13 @@ def test_each_event_is_chained_to_the_previous_one_of_its_assignment(walked):
     for previous, event in zip(events, events[1:], strict=False):
         assert event.prev_hash == previous.hash
     assert walked.last_hash == events[-1].hash and walked.event_count == len(events)
+
+
+def test_each_event_records_its_algorithm_and_key_id(walked, settings):
+    event = Event.objects.filter(assignment=walked).last()
+    assert event.algorithm == settings.HISTORY_ALGORITHM == "sm3"
+    assert event.key_id == history.current_key()[0] and len(event.key_id) == 8
+    assert len(event.hash) == 64
 
 
 def test_verify_history_counts_an_intact_history(walked):
@@ -65,13 +73,25 @@ def test_the_orm_cannot_change_an_event_either(walked):
 def test_the_guards_are_installed_for_this_database(db):
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'workflows_event'")
-            assert {row[0] for row in cursor.fetchall()} == {"workflows_event_no_update", "workflows_event_no_delete"}
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            assert {row[0] for row in cursor.fetchall()} == {
+                "workflows_event_no_update",
+                "workflows_event_no_delete",
+                "workflows_event_no_replace",
+                "assignments_assignment_head_moves_with_event",
+                "assignments_assignment_no_replace",
+            }
         else:
             cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'workflows_event'::regclass AND NOT tgisinternal"
+                "SELECT tgname FROM pg_trigger WHERE tgrelid IN ('workflows_event'::regclass, "
+                "'assignments_assignment'::regclass) AND NOT tgisinternal"
             )
-            assert {row[0] for row in cursor.fetchall()} == {"workflows_event_no_change", "workflows_event_no_truncate"}
+            assert {row[0] for row in cursor.fetchall()} == {
+                "workflows_event_no_change",
+                "workflows_event_no_truncate",
+                "assignments_assignment_head_moves_with_event",
+                "assignments_assignment_head_at_commit",
+            }
 
 
 def test_emptying_a_committed_history_is_refused(committed, plan, county_clerk):
@@ -103,7 +123,7 @@ def tamper(sql, *params):
 def test_verify_history_names_an_altered_event(walked, unguarded):
     victim = Event.objects.filter(assignment=walked, sequence=5).get()
     tamper("UPDATE workflows_event SET comment = %s WHERE id = %s", "被篡改", victim.pk)
-    with pytest.raises(CommandError, match=f"事件 {victim.pk}.*第 5 条.*内容与哈希不符"):
+    with pytest.raises(CommandError, match=f"事件 {victim.pk}.*第 5 条.*内容与密钥摘要不符"):
         verify()
 
 
@@ -122,7 +142,7 @@ def test_verify_history_notices_a_removed_tail(walked, unguarded):
 
 
 def test_verify_history_notices_a_rehashed_forgery(walked, unguarded):
-    """Rewriting an event and its own hash still breaks the link to the next event."""
+    """Rewriting an event and its own digest (even with the key) still breaks the link to the next event."""
     victim = Event.objects.filter(assignment=walked, sequence=2).get()
     victim.comment = "伪造"
     forged = history.recompute(victim, walked.key)
@@ -134,7 +154,7 @@ def test_verify_history_notices_a_rehashed_forgery(walked, unguarded):
 def test_verify_history_notices_an_altered_state_in_an_event(walked, unguarded):
     victim = Event.objects.filter(assignment=walked, action="accept").get()
     tamper("UPDATE workflows_event SET to_state = 'returned' WHERE id = %s", victim.pk)
-    with pytest.raises(CommandError, match="内容与哈希不符"):
+    with pytest.raises(CommandError, match="内容与密钥摘要不符"):
         verify()
 
 
@@ -144,7 +164,7 @@ def test_an_auditor_runs_the_integrity_check_in_the_app(client, walked, auditor,
     client.force_login(auditor)
     response = client.get(reverse("assignments:audit"))
     assert response.status_code == 200
-    assert f"{Event.objects.count()} 条历史记录,哈希链全部吻合" in response.content.decode()
+    assert f"{Event.objects.count()} 条历史记录,密钥摘要链全部吻合" in response.content.decode()
     assert "核验历史记录" in client.get(reverse("assignments:index")).content.decode()  # in the menu
     for user in (county_clerk, section_chief):
         client.force_login(user)
@@ -167,3 +187,131 @@ def test_an_events_hash_does_not_depend_on_the_zone_its_time_is_read_in(walked):
     event = Event.objects.filter(assignment=walked).last()
     event.at = event.at.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
     assert history.recompute(event, walked.key) == event.hash
+
+
+# Keys, algorithms and checkpoints
+
+
+def take_checkpoint(tmp_path):
+    path = tmp_path / "checkpoint.txt"
+    call_command("history_checkpoint", "-o", str(path), stderr=StringIO())
+    return path
+
+
+def test_a_checkpoint_is_one_keyed_line_with_the_counts_and_every_chains_head(walked, tmp_path):
+    import json
+
+    from workflows.models import Checkpoint
+
+    line = take_checkpoint(tmp_path).read_text()
+    assert line.count("\n") == 1
+    data = json.loads(line)
+    assert (data["chains"], data["events"]) == (Assignment.objects.count(), Event.objects.count())
+    assert data["algorithm"] == "sm3" and data["key_id"] == history.current_key()[0]
+    assert [walked.key, walked.event_count, walked.last_hash] in data["heads"]
+    assert Checkpoint.objects.get().line == line.strip()
+    assert "每条历史都延续" in verify_with(tmp_path / "checkpoint.txt")
+
+
+def verify_with(path):
+    out = StringIO()
+    call_command("verify_history", "--checkpoint", str(path), stdout=out)
+    return out.getvalue()
+
+
+def test_a_checkpoint_whose_line_was_altered_is_refused(walked, tmp_path):
+    path = take_checkpoint(tmp_path)
+    path.write_text(path.read_text().replace('"events":', '"events":1', 1))
+    with pytest.raises(CommandError, match="检查点被改动"):
+        verify_with(path)
+
+
+def test_no_checkpoint_is_written_for_a_broken_history(walked, unguarded, tmp_path):
+    from workflows.models import Checkpoint
+
+    tamper("UPDATE workflows_event SET comment = 'x' WHERE assignment_id = %s AND sequence = 2", walked.pk)
+    with pytest.raises(CommandError, match="不写检查点.*内容与密钥摘要不符"):
+        take_checkpoint(tmp_path)
+    assert not Checkpoint.objects.exists()
+
+
+def test_after_a_key_rotation_old_events_and_checkpoints_verify_with_the_old_key(walked, walk, settings, tmp_path):
+    old_key_id = history.current_key()[0]
+    path = take_checkpoint(tmp_path)
+    settings.HISTORY_OLD_KEYS = [settings.HISTORY_KEY]
+    settings.HISTORY_KEY = "a new key of at least thirty-two characters"
+    settings.HISTORY_ALGORITHM = "sha256"
+    other = walk.to(Assignment.objects.exclude(pk=walked.pk).filter(county__name="离石区").first(), "submitted")
+    newest = Event.objects.filter(assignment=other).last()
+    assert (newest.key_id, newest.algorithm) != (old_key_id, "sm3")
+    assert newest.algorithm == "sha256"
+    assert "历史记录完整" in verify_with(path)
+    settings.HISTORY_OLD_KEYS = []
+    with pytest.raises(CommandError, match=f"密钥 {old_key_id} 不是当前或旧密钥"):
+        verify_with(path)
+
+
+def test_production_refuses_to_start_without_a_history_key():
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    environment = {key: value for key, value in os.environ.items() if key not in {"HISTORY_KEY", "DEBUG"}}
+    environment.update(DEBUG="false", SECRET_KEY="a-production-secret-key-for-tests", ALLOWED_HOSTS="example.org")
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0 and "HISTORY_KEY must be set when DEBUG is off" in done.stderr
+
+
+def test_development_generates_a_private_key_file_once_and_reuses_it(tmp_path, capsys):
+    from config.settings import development_history_key
+
+    path = tmp_path / "var" / "history.key"
+    first = development_history_key(path)
+    assert "generated a development key" in capsys.readouterr().err
+    assert development_history_key(path) == first and len(first) == 64
+    assert capsys.readouterr().err == ""
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_auditors_page_offers_the_latest_checkpoint_to_auditors_only(client, walked, auditor, county_clerk,
+                                                                         tmp_path):  # fmt: skip
+    from django.urls import reverse
+
+    from workflows.models import Checkpoint
+
+    line = take_checkpoint(tmp_path).read_text()
+    client.force_login(auditor)
+    content = client.get(reverse("assignments:audit")).content.decode()
+    checkpoint = Checkpoint.objects.get()
+    assert checkpoint.digest in content and "并延续最近检查点记下的末条" in content
+    download = client.get(reverse("assignments:checkpoint", args=[checkpoint.pk]))
+    assert download.status_code == 200 and download.content.decode() == line
+    assert "attachment" in download["Content-Disposition"]
+    client.force_login(county_clerk)
+    assert client.get(reverse("assignments:checkpoint", args=[checkpoint.pk])).status_code == 403
+
+
+def test_the_auditors_page_compares_with_the_latest_checkpoint(client, walked, auditor, unguarded, tmp_path):
+    from django.urls import reverse
+
+    take_checkpoint(tmp_path)
+    last = Event.objects.filter(assignment=walked).order_by("-sequence").first()
+    tamper("DELETE FROM workflows_event WHERE id = %s", last.pk)
+    tamper(
+        "UPDATE assignments_assignment SET event_count = %s, last_hash = %s WHERE id = %s",
+        last.sequence - 1,
+        last.prev_hash,
+        walked.pk,
+    )
+    client.force_login(auditor)
+    content = client.get(reverse("assignments:audit")).content.decode()
+    assert "历史记录不完整" in content and "历史末尾被删除" in content

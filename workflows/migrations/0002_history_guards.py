@@ -4,7 +4,7 @@ from django.db import migrations
 def install(apps, schema_editor):
     from workflows.history import install_guards
 
-    install_guards(schema_editor.connection)
+    install_guards(schema_editor.connection, head=False)
 
 
 def remove(apps, schema_editor):
