@@ -124,3 +124,38 @@ def test_the_admin_refuses_a_unit_of_the_wrong_kind(client, plan):
     assert response.status_code == 200
     assert "单位必须是科室" in response.content.decode()
     assert not User.objects.filter(username="wrong").exists()
+
+
+@pytest.mark.parametrize("username", ["a b", "x/y", "", "   ", "名" * 151])
+def test_adduser_refuses_a_username_django_would_refuse(plan, username):
+    with pytest.raises(CommandError, match="用户名"):
+        adduser(username, "--role", "auditor", "--password", GOOD_PASSWORD)
+    assert not User.objects.exists()
+
+
+def test_adduser_refuses_to_reactivate_a_disabled_account_unless_told(plan):
+    adduser("someone", "--role", "auditor", "--password", GOOD_PASSWORD)
+    User.objects.filter(username="someone").update(is_active=False)
+    with pytest.raises(CommandError, match="已停用.*--reactivate"):
+        adduser("someone", "--role", "auditor", "--password", GOOD_PASSWORD)
+    assert not User.objects.get(username="someone").is_active
+    adduser("someone", "--role", "auditor", "--password", GOOD_PASSWORD, "--reactivate")
+    assert User.objects.get(username="someone").is_active
+
+
+def test_adduser_refuses_to_demote_a_superuser_unless_told(plan):
+    User.objects.create_superuser("chief", password=GOOD_PASSWORD)
+    with pytest.raises(CommandError, match="超级管理员.*--drop-superuser"):
+        adduser("chief", "--role", "leader", "--password", GOOD_PASSWORD)
+    assert User.objects.get(username="chief").is_superuser
+    assert role_of(User.objects.get(username="chief")) is None
+    adduser("chief", "--role", "leader", "--password", GOOD_PASSWORD, "--drop-superuser")
+    chief = User.objects.get(username="chief")
+    assert not chief.is_superuser
+    assert role_of(chief) == "leader"
+
+
+@pytest.mark.parametrize("username, message", [("", "用户名不能为空"), ("nobody", "没有名为“nobody”的在用账号")])
+def test_issue_token_refuses_an_empty_or_unknown_username(plan, username, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("issue_token", username, stdout=StringIO())

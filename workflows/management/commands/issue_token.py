@@ -10,6 +10,8 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username, **options):
+        if not username.strip():
+            raise CommandError("用户名不能为空。")
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"没有名为“{username}”的在用账号")
