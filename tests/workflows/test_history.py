@@ -315,3 +315,18 @@ def test_the_auditors_page_compares_with_the_latest_checkpoint(client, walked, a
     client.force_login(auditor)
     content = client.get(reverse("assignments:audit")).content.decode()
     assert "历史记录不完整" in content and "历史末尾被删除" in content
+
+
+def test_the_api_verdict_names_the_latest_checkpoint(walked, auditor, tmp_path):
+    from rest_framework.test import APIClient
+
+    from workflows.models import Checkpoint
+
+    client = APIClient()
+    client.force_authenticate(auditor)
+    assert client.get("/api/v1/history/verify/").json()["checkpoint"] is None
+    take_checkpoint(tmp_path)
+    body = client.get("/api/v1/history/verify/").json()
+    checkpoint = Checkpoint.objects.get()
+    assert body["intact"] is True
+    assert body["checkpoint"]["digest"] == checkpoint.digest and body["checkpoint"]["events"] == checkpoint.events
