@@ -1,9 +1,11 @@
 """Guessing passwords: a few failures lock one account from one address for a while; the API has throttles."""
 
 import json
+from io import StringIO
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.throttling import UserRateThrottle
 
@@ -77,3 +79,9 @@ def test_an_api_client_over_its_rate_gets_a_json_429_in_chinese(client, county_c
     assert response.status_code == 429
     assert body["code"] == "throttled"
     assert any("\u4e00" <= character <= "\u9fff" for character in body["detail"])
+
+
+def test_axes_reset_lifts_the_lock(client, county_clerk):
+    fail_five_times(client, "lishi_clerk")
+    call_command("axes_reset", stdout=StringIO())
+    assert log_in(client, "lishi_clerk", PASSWORD).status_code == 302
