@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from .models import ItemSection, Measure, MeasureGroup, MeasureSection, Plan, Target, Unit, WorkItem
+from .selectors import open_assignments
 
 
 @admin.register(Unit)
@@ -22,8 +25,23 @@ class PlanAdmin(admin.ModelAdmin):
     inlines = [MeasureGroupInline]
 
 
+class SectionsFormSet(BaseInlineFormSet):
+    """The sections decide who leads, countersigns and sees an assignment: while assignments of the
+    measure or item are open, they stay as they are (the same rule as `load_plan`)."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.pk is None or not self.has_changed():
+            return
+        lookup = {"item__measure": self.instance} if isinstance(self.instance, Measure) else {"item": self.instance}
+        count = open_assignments().filter(**lookup).count()
+        if count:
+            raise ValidationError(f"有 {count} 件未办结的督办事项,不能更改责任科室;请先验收或撤销这些事项。")
+
+
 class MeasureSectionInline(admin.TabularInline):
     model = MeasureSection
+    formset = SectionsFormSet
     extra = 0
 
 
@@ -44,6 +62,7 @@ class MeasureAdmin(admin.ModelAdmin):
 
 class ItemSectionInline(admin.TabularInline):
     model = ItemSection
+    formset = SectionsFormSet
     extra = 0
 
 

@@ -26,6 +26,7 @@ from .models import (
     WorkItem,
     plain_number,
 )
+from .selectors import open_assignments
 
 
 class PlanFileError(Exception):
@@ -415,7 +416,17 @@ def load(parsed):
             },
         )
         measure_ids.append(measure.id)
-        _write_sections(writer, MeasureSection, "measure", measure, data["sections"], units)
+        place = f"第 {measure.number} 项重点任务"
+        _write_sections(
+            writer,
+            MeasureSection,
+            "measure",
+            measure,
+            data["sections"],
+            units,
+            place=f"{place} 的 sections",
+            in_use=open_assignments().filter(item__measure=measure),
+        )
         item_ids = []
         for position, item_data in enumerate(data["items"]):
             values = {key: item_data[key] for key in _ITEM_FIELDS}
@@ -423,7 +434,16 @@ def load(parsed):
                 WorkItem, {"measure": measure, "code": item_data["code"]}, {**values, "position": position}
             )
             item_ids.append(item.id)
-            _write_sections(writer, ItemSection, "item", item, item_data["sections"], units)
+            _write_sections(
+                writer,
+                ItemSection,
+                "item",
+                item,
+                item_data["sections"],
+                units,
+                place=f"{place} {item.code} 的 sections",
+                in_use=open_assignments().filter(item=item),
+            )
             for target_position, target in enumerate(item_data["targets"]):
                 writer.upsert(Target, {"item": item, "position": target_position}, target)
             writer.delete_others(item.targets.filter(position__gte=len(item_data["targets"])))
@@ -445,12 +465,23 @@ _ITEM_FIELDS = [
 ]
 
 
-def _write_sections(writer, model, owner_field, owner, names, units):
-    """Make the owner's ordered section links match `names`, touching nothing when they already do."""
+def _write_sections(writer, model, owner_field, owner, names, units, *, place, in_use):
+    """Make the owner's ordered section links match `names`, touching nothing when they already do.
+
+    The sections decide who leads, countersigns and sees an assignment, so they do not change under
+    assignments still open (`in_use`): those are accepted or cancelled first.
+    """
     links = model.objects.filter(**{owner_field: owner})
     current = [link.unit.name for link in links.select_related("unit")]
     if current == names:
         return
+    count = in_use.count() if current else 0
+    if count:
+        raise PlanFileError(
+            place,
+            f"有 {count} 件未办结的督办事项,不能把责任科室由 {'、'.join(current)} 改为 {'、'.join(names)}"
+            "(请先验收或撤销这些事项)",
+        )
     writer.delete_others(links)
     model.objects.bulk_create(
         model(**{owner_field: owner}, unit=units[name], position=position) for position, name in enumerate(names)

@@ -4,6 +4,7 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 
 from .models import (
+    Assignment,
     Attachment,
     Countersign,
     IndicatorValue,
@@ -61,6 +62,11 @@ def measure_detail(plan, number):
     if measure is None:
         raise Http404("没有这项重点任务")
     return measure
+
+
+def open_assignments():
+    """Assignments not yet accepted or cancelled: someone still works on, reviews or countersigns them."""
+    return Assignment.objects.exclude(state__in=[State.ACCEPTED, State.CANCELLED])
 
 
 def assignment_list(queryset, *, year=None, state=None, measure=None, county=None, section=None, only=None):

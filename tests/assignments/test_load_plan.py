@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from assignments import plans
-from assignments.models import ItemSection, Measure, MeasureSection, Plan, Target, Unit, WorkItem
+from assignments.models import Assignment, ItemSection, Measure, MeasureSection, Plan, Target, Unit, WorkItem
+from workflows import actions, rounds
 
 
 def run(*args):
@@ -208,3 +209,43 @@ def test_parse_keeps_the_printed_text_beside_the_normalised_value(plan_data):
     item = copy.deepcopy(plan_data["measures"][5]["items"][2])
     assert item["sections_text"].startswith("各市民政局")
     assert item["sections"] == ["基政科", "社管科", "区划科"]
+
+
+def issue_measure_3():
+    """The 2024 round of measure 3 (items 3a and 3b, led by 社管科), one assignment per county and item."""
+    rounds.open_round(2024, measures=[Measure.objects.get(number=3)])
+    return list(Assignment.objects.filter(item__code="3a").order_by("pk"))
+
+
+def test_an_items_sections_do_not_change_while_its_assignments_are_open(tmp_path, plan, other_section_chief):
+    issued = issue_measure_3()
+    for assignment in issued[1:]:
+        actions.cancel(assignment, by=other_section_chief, version=assignment.version, reason="任务调整")
+    data = raw_plan()
+    data["measures"][2]["items"][0]["sections"] = ["基政科", "社管科"]
+    before = snapshot()
+    with pytest.raises(CommandError) as raised:
+        run("load_plan", str(write(tmp_path, data)))
+    assert "第 3 项重点任务 3a 的 sections: 有 1 件未办结的督办事项" in str(raised.value)
+    assert snapshot() == before
+    actions.cancel(issued[0], by=other_section_chief, version=issued[0].version, reason="任务调整")
+    run("load_plan", str(write(tmp_path, data)))
+    assert [unit.name for unit in WorkItem.objects.get(code="3a").ordered_sections()] == ["基政科", "社管科"]
+
+
+def test_a_measures_sections_do_not_change_while_its_assignments_are_open(tmp_path, plan):
+    issue_measure_3()
+    data = raw_plan()
+    data["measures"][2]["sections"] = ["社管科", "基政科"]
+    before = snapshot()
+    with pytest.raises(CommandError, match="第 3 项重点任务 的 sections: 有 26 件未办结的督办事项"):
+        run("load_plan", str(write(tmp_path, data)))
+    assert snapshot() == before
+
+
+def test_other_changes_load_while_assignments_are_open(tmp_path, plan):
+    issue_measure_3()
+    data = raw_plan()
+    data["measures"][2]["items"][0]["targets"][0]["value"] = "12"
+    run("load_plan", str(write(tmp_path, data)))
+    assert Target.objects.get(item__code="3a", position=0).value == 12
