@@ -5,6 +5,8 @@ person acts for, and as what) and the model-level permissions of the role's grou
 auditors see every unit). They are read once per user object and kept on it.
 """
 
+from typing import NamedTuple
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q
 from guardian.models import UserObjectPermission
@@ -15,38 +17,34 @@ from . import roles
 from .roles import principal
 
 
-class Action:
-    """The verbs of the lifecycle (DESIGN §3), as the API and the event log name them."""
+class Grant(NamedTuple):
+    """Who may take an action: the holders of the unit grant `codename` on the assignment's `where`
+    unit: `county`, `lead_section`, or `co_sections` (any of the item's co-operating sections)."""
 
-    ISSUE = "issue"
-    START = "start"
-    SUBMIT = "submit"
-    RECALL = "recall"
-    BEGIN_REVIEW = "begin_review"
-    ACCEPT = "accept"
-    RETURN = "return"
-    COUNTERSIGN = "countersign"
-    REASSIGN = "reassign"
-    CANCEL = "cancel"
-    ATTACH = "attach"
+    codename: str
+    where: str
 
-    # The unit grant each action needs, and on which of the assignment's units.
-    NEEDS = {
-        START: (roles.WORK, "county"),
-        SUBMIT: (roles.WORK, "county"),
-        RECALL: (roles.WORK, "county"),
-        ATTACH: (roles.WORK, "county"),
-        REASSIGN: (roles.REASSIGN, "county"),
-        BEGIN_REVIEW: (roles.REVIEW, "lead_section"),
-        ACCEPT: (roles.REVIEW, "lead_section"),
-        RETURN: (roles.REVIEW, "lead_section"),
-        CANCEL: (roles.REVIEW, "lead_section"),
-        COUNTERSIGN: (roles.COUNTERSIGN, "co_sections"),
-    }
-    # The states each action may start from (the FSM declaration on `Assignment` is the authority;
-    # attaching files is not a transition, so it is listed here).
-    ATTACH_STATES = (State.IN_PROGRESS, State.RETURNED)
-    ALL = list(NEEDS)
+
+class Rule(NamedTuple):
+    grant: Grant
+    transition: str | None  # the `Assignment` method that is the action's move: its sources are the states
+    states: tuple = ()  # for an action that is not a transition, the states it may be taken in
+
+
+ATTACH = "attach"
+
+# Who may take each action, and in which states. The lifecycle actions are declared once, in the
+# registry of actions (`workflows.registry`), which calls `declare` for each as it loads; this app may
+# not import that one, so the rules come down to it instead. Attaching files is no transition of the
+# lifecycle; its rule is declared here.
+RULES = {}
+
+
+def declare(action, grant, *, transition=None, states=()):
+    RULES[action] = Rule(grant, transition, tuple(states))
+
+
+declare(ATTACH, Grant(roles.WORK, "county"), states=(State.IN_PROGRESS, State.RETURNED))
 
 
 def coordinator_ids(user):
@@ -88,9 +86,10 @@ def co_section_ids(assignment):
 
 def can(user, action, assignment):
     """Whether `user` may take `action` on `assignment` as far as who they are goes (not the state)."""
-    if action not in Action.NEEDS:
+    rule = RULES.get(action)
+    if rule is None:
         return False
-    codename, where = Action.NEEDS[action]
+    codename, where = rule.grant
     units = principal(user).units_with(codename)
     if not units:
         return False
@@ -100,24 +99,21 @@ def can(user, action, assignment):
 
 
 def transition_of(action):
-    """The name of the `Assignment` method that is the action's move (`return` is a Python keyword)."""
-    return "return_for_rework" if action == Action.RETURN else action
+    """The name of the `Assignment` method that is the action's move."""
+    return RULES[action].transition
 
 
 def allowed_in_state(action, assignment):
-    if action == Action.ATTACH:
-        return assignment.state in Action.ATTACH_STATES
-    return assignment.state in _sources(getattr(Assignment, transition_of(action)))
-
-
-def _sources(method):
-    transitions = method._django_fsm.transitions
-    return {source for source in transitions if source != "*"}
+    rule = RULES[action]
+    if rule.transition is None:
+        return assignment.state in rule.states
+    transitions = getattr(Assignment, rule.transition)._django_fsm.transitions
+    return assignment.state in transitions
 
 
 def available_actions(user, assignment):
     """The actions `user` may take on `assignment` now: the buttons to show, the API's `actions`."""
-    return [action for action in Action.ALL if allowed_in_state(action, assignment) and can(user, action, assignment)]
+    return [action for action in RULES if allowed_in_state(action, assignment) and can(user, action, assignment)]
 
 
 def can_audit(user):

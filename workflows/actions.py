@@ -27,11 +27,12 @@ from assignments.models import (
     plain_number,
 )
 from permissions import roles
-from permissions.checks import Action, can, co_section_ids, transition_of
+from permissions.checks import ATTACH, RULES, can, co_section_ids, transition_of
 from permissions.roles import principal
 
 from . import bulk, history, tasks, values
 from .models import Event
+from .registry import ACTIONS, Field, Grant, action
 
 logger = logging.getLogger("duban.events")
 
@@ -65,25 +66,87 @@ ACTION_LABELS = dict(Event.Action.choices)
 
 
 # ---------------------------------------------------------------------------------------------
-# The lifecycle
+# The task moves: what each action does to the assignment's viewflow task (`workflows.tasks`).
+# Each runs when the action finishes, after the FSM move and the action's own writes.
 
 
+def claim_for_actor(act):
+    """The open task moves into the actor's inbox."""
+    tasks.claim(act.row.task_id, act.by)
+
+
+def claim_for_assignee(act):
+    if act.row.task_id:
+        tasks.claim(act.row.task_id, act.row.assignee)
+
+
+def to_review(act):
+    """The county's task is done; the lead section's review task opens."""
+    row = act.row
+    tasks.finish(row.task_id, act.by, act.now)
+    (row.task_id,) = tasks.follow(row.task_id, tasks.review_task(row.process_id, row.lead_section_id, act.now))
+
+
+def back_to_work(act):
+    """The review task ends through the decide gateway; the county's task reopens for its assignee."""
+    row = act.row
+    tasks.finish(row.task_id, act.by, act.now)
+    work = tasks.work_task(row.process_id, row.county_id, row.assignee_id, act.now)
+    _, row.task_id = tasks.follow(row.task_id, tasks.gateway(row.process_id, act.now), work)
+
+
+def to_end(act):
+    """The review task ends through the decide gateway at the end; the process is done."""
+    row = act.row
+    tasks.finish(row.task_id, act.by, act.now)
+    tasks.follow(row.task_id, tasks.gateway(row.process_id, act.now), tasks.end(row.process_id, act.now))
+    tasks.finish_process(row.process_id, act.now)
+    row.task_id = None
+
+
+def cancel_process(act):
+    row = act.row
+    if row.task_id:
+        tasks.cancel_task(row.task_id, act.now)
+    tasks.finish_process(row.process_id, act.now, status=PROCESS.CANCELED)
+    row.task_id = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The lifecycle: one function per action, each declared in the registry by `@action`.
+
+COMMENT = Field("comment", "text", "备注", required=False)
+REASON = Field("reason", "text", "理由")
+COUNTY = Grant(roles.WORK, "county")
+LEAD = Grant(roles.REVIEW, "lead_section")
+
+
+@action("start", who=COUNTY, fields=[COMMENT], move=claim_for_actor)
 def start(assignment, *, by, version, comment=""):
     """A county clerk starts work: the county's task moves into their inbox."""
-    with _action(assignment, Action.START, by, version) as act:
-        tasks.claim(act.row.task_id, by)
+    with _action(assignment, "start", by, version) as act:
         act.row.assignee = by
         act.finish(comment=comment)
     return act.row
 
 
+@action(
+    "submit",
+    who=COUNTY,
+    fields=[
+        Field("narrative", "text", "工作情况", max_length=20000),
+        Field("indicators", "indicators", "指标填报值", required=False, help="{指标 id: 数值},须覆盖本事项全部指标"),
+        COMMENT,
+    ],
+    move=to_review,
+)
 def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
     """The county submits its report: a narrative, one value per target, and its attachments.
 
     Attachments are cumulative: a submission carries every file of the earlier ones and those uploaded
     since; once submitted, a file stays part of the record.
     """
-    with _action(assignment, Action.SUBMIT, by, version) as act:
+    with _action(assignment, "submit", by, version) as act:
         row = act.row
         narrative = _required(narrative, "请填写工作情况", "narrative")
         try:
@@ -102,8 +165,6 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
         if pending:
             Attachment.objects.filter(pk__in=pending).update(submission=submission)
         attachments = [sha256 for _, sha256, _ in files]
-        tasks.finish(row.task_id, by, act.now)
-        (row.task_id,) = tasks.follow(row.task_id, tasks.review_task(row.process_id, row.lead_section_id, act.now))
         row.assignee_id = row.assignee_id or by.pk
         snapshot = {
             "submission": number,
@@ -114,58 +175,54 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
     return act.row
 
 
+@action("recall", who=COUNTY, fields=[COMMENT], move=back_to_work)
 def recall(assignment, *, by, version, comment=""):
     """The county takes its report back before review begins."""
-    with _action(assignment, Action.RECALL, by, version) as act:
-        row = act.row
-        tasks.finish(row.task_id, by, act.now)
-        work = tasks.work_task(row.process_id, row.county_id, by.pk, act.now)
-        _, row.task_id = tasks.follow(row.task_id, tasks.gateway(row.process_id, act.now), work)
-        row.assignee = by
+    with _action(assignment, "recall", by, version) as act:
+        act.row.assignee = by
         act.finish(comment=comment)
     return act.row
 
 
+@action("begin_review", who=LEAD, fields=[COMMENT], move=claim_for_actor)
 def begin_review(assignment, *, by, version, comment=""):
     """The lead section's chief takes the report up: the review task moves into their inbox."""
-    with _action(assignment, Action.BEGIN_REVIEW, by, version) as act:
-        tasks.claim(act.row.task_id, by)
+    with _action(assignment, "begin_review", by, version) as act:
         act.finish(comment=comment)
     return act.row
 
 
+@action("accept", who=LEAD, fields=[COMMENT], move=to_end)
 def accept(assignment, *, by, version, comment=""):
     """The lead section accepts (验收) the report; the process ends."""
-    with _action(assignment, Action.ACCEPT, by, version) as act:
+    with _action(assignment, "accept", by, version) as act:
         row = act.row
         if Measure.objects.filter(items=row.item_id).values_list("countersign_required", flat=True).get():
             missing = _sections_without_agreement(row)
             if missing:
                 message = f"尚需 {'、'.join(missing)} 会签同意后方可验收"
                 raise Conflict(message, state=act.from_state, version=row.version)  # row.state already moved
-        tasks.finish(row.task_id, by, act.now)
-        tasks.follow(row.task_id, tasks.gateway(row.process_id, act.now), tasks.end(row.process_id, act.now))
-        tasks.finish_process(row.process_id, act.now)
-        row.task_id = None
         act.finish(comment=comment)
     return act.row
 
 
+@action("return", who=LEAD, fields=[REASON], move=back_to_work)
 def return_for_rework(assignment, *, by, version, reason):
     """The lead section returns the report with a reason; the county's task reopens."""
-    with _action(assignment, Action.RETURN, by, version) as act:
-        row = act.row
+    with _action(assignment, "return", by, version) as act:
         reason = _required(reason, "退回必须填写理由", "reason")
-        tasks.finish(row.task_id, by, act.now)
-        work = tasks.work_task(row.process_id, row.county_id, row.assignee_id, act.now)
-        _, row.task_id = tasks.follow(row.task_id, tasks.gateway(row.process_id, act.now), work)
         act.finish(comment=reason)
     return act.row
 
 
+@action(
+    "countersign",
+    who=Grant(roles.COUNTERSIGN, "co_sections"),
+    fields=[Field("agree", "bool", "会签结论", choices=("同意", "不同意")), Field("opinion", "text", "会签意见")],
+)
 def countersign(assignment, *, by, version, opinion, agree):
     """A co-operating section adds its opinion (会签) to the report under review."""
-    with _action(assignment, Action.COUNTERSIGN, by, version) as act:
+    with _action(assignment, "countersign", by, version) as act:
         row = act.row
         opinion = _required(opinion, "请填写会签意见", "opinion")
         if not isinstance(agree, bool):
@@ -179,47 +236,34 @@ def countersign(assignment, *, by, version, opinion, agree):
     return act.row
 
 
+@action(
+    "reassign",
+    who=Grant(roles.REASSIGN, "county"),
+    fields=[Field("to", "user", "转办给", max_length=150, help="本县经办人的用户名"), COMMENT],
+    move=claim_for_assignee,
+)
 def reassign(assignment, *, by, version, to, comment=""):
     """The county head hands the assignment to another clerk of the same county."""
-    with _action(assignment, Action.REASSIGN, by, version) as act:
-        row = act.row
-        target = _colleague(to, row.county_id)
-        if row.task_id:
-            tasks.claim(row.task_id, target)
-        row.assignee = target
-        act.finish(comment=comment, snapshot={"to": target.get_username()})
+    with _action(assignment, "reassign", by, version) as act:
+        act.row.assignee = _colleague(to, act.row.county_id)
+        act.finish(comment=comment, snapshot={"to": act.row.assignee.get_username()})
     return act.row
 
 
+@action("cancel", who=LEAD, fields=[REASON], move=cancel_process)
 def cancel(assignment, *, by, version, reason):
     """The lead section cancels the assignment with a reason; its process ends as cancelled."""
-    with _action(assignment, Action.CANCEL, by, version) as act:
-        row = act.row
+    with _action(assignment, "cancel", by, version) as act:
         reason = _required(reason, "撤销必须填写理由", "reason")
-        if row.task_id:
-            tasks.cancel_task(row.task_id, act.now)
-        tasks.finish_process(row.process_id, act.now, status=PROCESS.CANCELED)
-        row.task_id = None
         act.finish(comment=reason)
     return act.row
 
 
-def perform(action, assignment, *, by, **data):
-    """Take `action` by its name (as the pages and the API name it) with the data that action takes."""
-    functions = {
-        Action.START: start,
-        Action.SUBMIT: submit,
-        Action.RECALL: recall,
-        Action.BEGIN_REVIEW: begin_review,
-        Action.ACCEPT: accept,
-        Action.RETURN: return_for_rework,
-        Action.COUNTERSIGN: countersign,
-        Action.REASSIGN: reassign,
-        Action.CANCEL: cancel,
-    }
-    if action not in functions:
-        raise Invalid(f"未知操作“{action}”,应为 {'、'.join(functions)} 之一", field="action")
-    return functions[action](assignment, by=by, **data)
+def perform(name, assignment, *, by, **data):
+    """Take the action `name` (as the pages and the API name it) with the data that action takes."""
+    if name not in ACTIONS:
+        raise Invalid(f"未知操作“{name}”,应为 {'、'.join(ACTIONS)} 之一", field="action")
+    return ACTIONS[name].function(assignment, by=by, **data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,9 +276,9 @@ def attach(assignment, *, by, upload):
 
     with transaction.atomic():
         row = _lock(assignment)
-        if not can(by, Action.ATTACH, row):
+        if not can(by, ATTACH, row):
             raise NotAllowed("只有本县经办人可以上传附件")
-        if row.state not in Action.ATTACH_STATES:
+        if row.state not in RULES[ATTACH].states:
             raise Conflict(f"事项{row.get_state_display()},不能上传附件", state=row.state, version=row.version)
         try:
             return files.store(row, upload, by=by)
@@ -243,12 +287,11 @@ def attach(assignment, *, by, upload):
 
 
 def detach(assignment, *, by, attachment_id):
-    """Remove an uploaded file that no submission carries yet (a wrong upload, say)."""
-    from . import files
-
+    """Remove an uploaded file that no submission carries yet (a wrong upload, say). The stored file
+    stays for `sweep_media`: other rows may hold the same bytes, some not yet committed."""
     with transaction.atomic():
         row = _lock(assignment)
-        if not can(by, Action.ATTACH, row):
+        if not can(by, ATTACH, row):
             raise NotAllowed("只有本县经办人可以删除附件")
         attachment = Attachment.objects.filter(assignment=row, pk=attachment_id).first()
         if attachment is None:
@@ -256,7 +299,6 @@ def detach(assignment, *, by, attachment_id):
         if attachment.submission_id is not None:
             raise Conflict("已报送的附件是记录的一部分,不能删除", state=row.state, version=row.version)
         attachment.delete()
-        transaction.on_commit(lambda: files.discard_if_unused(attachment.sha256))
     return row
 
 
@@ -273,7 +315,11 @@ class _Act:
         self.finished = False
 
     def finish(self, *, comment="", snapshot=None, attachments=None):
+        """Move the task as the registry says, then write the event and the row."""
         row = self.row
+        move = ACTIONS[self.action].move
+        if move is not None:
+            move(self)
         event = history.next_event(
             key=row.key,
             count=row.event_count,
@@ -340,10 +386,12 @@ def _action(assignment, action, by, version):
 
 
 def _required(text, message, field):
-    text = (text or "").strip() if isinstance(text, str) or text is None else text
-    if not isinstance(text, str) or not text:
+    """The text with its surrounding blanks removed; a text of only blanks or invisible characters is none."""
+    if text is not None and not isinstance(text, str):
         raise Invalid(message, field=field)
-    return text
+    if values.is_blank(text):
+        raise Invalid(message, field=field)
+    return text.strip()
 
 
 def _lock(assignment):
@@ -356,7 +404,7 @@ def _lock(assignment):
 
 def _acting_unit_for(user, action, row):
     """The unit the actor acts for: the one of their units the action's permission was found on."""
-    codename, where = Action.NEEDS[action]
+    codename, where = RULES[action].grant
     if where == "co_sections":
         return acting_unit(user, codename, among=co_section_ids(row))
     return principal(user).units[getattr(row, f"{where}_id")]

@@ -7,6 +7,7 @@ or a state that does not allow the action (with the current `version` and `state
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404
 from django.urls import path, re_path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,27 +27,23 @@ from rest_framework.views import APIView, exception_handler
 
 from assignments import selectors
 from assignments.models import Attachment, ItemSection, MeasureSection, Round, State, WorkItem
-from permissions.checks import Action, can_audit, visible_to
+from permissions.checks import can, can_audit, visible_to
 
 from . import actions, files, history
 from .models import Event
+from .registry import ACTIONS
 from .selectors import to_do
 from .serializers import (
-    ActionBody,
     AssignmentDetailSerializer,
     AssignmentRowSerializer,
     AttachmentSerializer,
-    CommentBody,
     ConflictSerializer,
-    CountersignBody,
     ErrorSerializer,
     EventSerializer,
     PlanMeasureSerializer,
-    ReasonBody,
-    ReassignBody,
     RoundSerializer,
-    SubmitBody,
     UploadBody,
+    body_for,
 )
 
 ERRORS = {
@@ -62,18 +59,8 @@ ERRORS = {
 PAGE_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="页码超出范围")
 FILE_TYPES = sorted({content_type for content_type, _ in files.TYPES.values()})
 
-# action (as in the URL) → its request body
-BODIES = {
-    Action.START: CommentBody,
-    Action.SUBMIT: SubmitBody,
-    Action.RECALL: CommentBody,
-    Action.BEGIN_REVIEW: CommentBody,
-    Action.ACCEPT: CommentBody,
-    Action.RETURN: ReasonBody,
-    Action.COUNTERSIGN: CountersignBody,
-    Action.REASSIGN: ReassignBody,
-    Action.CANCEL: ReasonBody,
-}
+# action (as in the URL) → its request body, derived from the action's fields in the registry
+BODIES = {name: body_for(entry) for name, entry in ACTIONS.items()}
 
 
 class Conflict(exceptions.APIException):
@@ -101,12 +88,20 @@ CODES = {
 
 def handle_exception(error, context):
     """Every error in one shape: {"code", "detail"} (plus the current version and state on 409)."""
-    if isinstance(error, actions.NotAllowed):
+    if isinstance(error, Http404):  # raised by the scoped lookups: answered as any other 404
+        error = exceptions.NotFound("没有这个督办事项或你无权查看")
+    elif isinstance(error, actions.NotAllowed):
         error = exceptions.PermissionDenied(error.message)
     elif isinstance(error, actions.Conflict):
         error = Conflict(error)
     elif isinstance(error, actions.Invalid):
         error = exceptions.ValidationError({error.details.get("field") or "detail": [error.message]})
+    elif isinstance(error, exceptions.ParseError) and str(error.detail).startswith("JSON parse error"):
+        # DRF's parser says why in English; NaN and Infinity are not JSON numbers
+        if "Out of range float" in str(error.detail):
+            error = exceptions.ParseError("请求体中的 NaN、Infinity 不是 JSON 数值,请填写有限的数值")
+        else:
+            error = exceptions.ParseError("请求体不是有效的 JSON")
     response = exception_handler(error, context)
     if response is None:
         return None
@@ -207,29 +202,48 @@ class AssignmentDetail(APIView):
         return Response(AssignmentDetailSerializer(_detail(request, pk), context={"request": request}).data)
 
 
-@extend_schema(tags=["督办事项"])
 class AssignmentAction(APIView):
-    @extend_schema(
-        summary="执行一个操作",
-        description=(
-            "action 为 start(开始办理)、submit(报送)、recall(撤回)、begin_review(开始审核)、accept(验收)、"
-            "return(退回,须填理由)、countersign(会签)、reassign(转办)、cancel(撤销,须填理由)之一。"
-            "请求体须带调用者看到的 version;成功时返回事项的最新详情(含新的 version)。"
-        ),
-        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(BODIES), description="操作")],
-        request={"application/json": ActionBody},
-        responses={200: AssignmentDetailSerializer, **ERRORS},
-    )  # fmt: skip
-    def post(self, request, pk, action):
-        if action not in BODIES:
-            raise exceptions.ValidationError({"action": [f"未知操作“{action}”,应为 {'、'.join(BODIES)} 之一"]})
+    """One action on one assignment; one route and one schema per action of the registry."""
+
+    action = None  # the registry's entry, set for each action below
+
+    def post(self, request, pk):
+        entry = self.action
         assignment = _detail(request, pk)
+        if not can(request.user, entry.name, assignment):  # who may act is answered before what they sent
+            raise exceptions.PermissionDenied(f"你无权对此事项执行“{entry.label}”")
         if not isinstance(request.data, dict):
             raise exceptions.ParseError("请求体应为 JSON 对象")
-        body = BODIES[action](data=request.data)
+        body = BODIES[entry.name](data=request.data)
         body.is_valid(raise_exception=True)
-        actions.perform(action, assignment, by=request.user, **body.validated_data)
+        actions.perform(entry.name, assignment, by=request.user, **body.validated_data)
         return Response(AssignmentDetailSerializer(_detail(request, pk), context={"request": request}).data)
+
+
+def _action_view(entry):
+    required = [spec.label for spec in entry.fields if spec.required]
+    view = type(f"{BODIES[entry.name].__name__[:-4]}Action", (AssignmentAction,), {"action": entry})
+    return extend_schema_view(
+        post=extend_schema(
+            tags=["督办事项"],
+            operation_id=f"assignments_{entry.name}",
+            summary=entry.label,
+            description=(
+                f"对事项执行“{entry.label}”。请求体须带调用者看到的 version"
+                + (f",并填写{'、'.join(required)}" if required else "")
+                + ";成功时返回事项的最新详情(含新的 version)。"
+            ),
+            request={"application/json": BODIES[entry.name]},
+            responses={200: AssignmentDetailSerializer, **ERRORS},
+        )
+    )(view)
+
+
+@api_view(["POST"])
+@permission_classes([AllowAny])
+@schema(None)
+def unknown_action(request, pk, action):
+    raise exceptions.ValidationError({"action": [f"未知操作“{action}”,应为 {'、'.join(ACTIONS)} 之一"]})
 
 
 @extend_schema_view(
@@ -340,7 +354,8 @@ class HistoryVerification(APIView):
     @extend_schema(
         summary="核验全部历史记录",
         description=(
-            "重新计算每个督办事项的哈希链;只有审计人员可以调用。intact 为 false 时 problem 指出第一条有问题的记录。"
+            "用密钥重新计算每个督办事项的摘要链,并与最近记录的检查点比对;只有审计人员可以调用。"
+            "intact 为 false 时 problem 指出第一条有问题的记录。checkpoint 为最近的检查点(没有时为 null)。"
         ),
         responses={
             200: inline_serializer(
@@ -350,6 +365,16 @@ class HistoryVerification(APIView):
                     "assignments": serializers.IntegerField(),
                     "events": serializers.IntegerField(),
                     "problem": serializers.CharField(),
+                    "checkpoint": inline_serializer(
+                        "Checkpoint",
+                        {
+                            "at": serializers.DateTimeField(),
+                            "chains": serializers.IntegerField(),
+                            "events": serializers.IntegerField(),
+                            "digest": serializers.CharField(),
+                        },
+                        allow_null=True,
+                    ),
                 },
             ),
             401: ERRORS[401],
@@ -359,13 +384,20 @@ class HistoryVerification(APIView):
     def get(self, request):
         if not can_audit(request.user):
             raise exceptions.PermissionDenied("只有审计人员可以核验历史记录")
-        verdict = history.verify()
+        verdict, checkpoint = history.verify_against_latest()
         return Response(
             {
                 "intact": verdict.intact,
                 "assignments": verdict.assignments,
                 "events": verdict.events,
                 "problem": verdict.problem,
+                "checkpoint": checkpoint
+                and {
+                    "at": checkpoint.at,
+                    "chains": checkpoint.chains,
+                    "events": checkpoint.events,
+                    "digest": checkpoint.digest,
+                },
             }
         )
 
@@ -387,12 +419,16 @@ app_name = "api"
 urlpatterns = [
     path("assignments/", _api(AssignmentList), name="assignment-list"),
     path("assignments/<int:pk>/", _api(AssignmentDetail), name="assignment-detail"),
-    path("assignments/<int:pk>/actions/<str:action>/", _api(AssignmentAction), name="assignment-action"),
+    *[
+        path(f"assignments/<int:pk>/actions/{name}/", _api(_action_view(entry)), name=f"assignment-{name}")
+        for name, entry in ACTIONS.items()
+    ],
+    path("assignments/<int:pk>/actions/<str:action>/", login_not_required(unknown_action)),
     path("assignments/<int:pk>/events/", _api(AssignmentEvents), name="assignment-events"),
     path("assignments/<int:pk>/attachments/", _api(AssignmentAttachments), name="assignment-attachments"),
     path("attachments/<int:pk>/", _api(AttachmentDownload), name="attachment-download"),
     path("plan/", _api(PlanView), name="plan"),
     path("rounds/", _api(RoundList), name="rounds"),
     path("history/verify/", _api(HistoryVerification), name="history-verify"),
-    re_path(r"^(?P<rest>.*)$", login_not_required(unknown)),
+    re_path(r"^(?P<rest>[\s\S]*)\Z", login_not_required(unknown)),  # any character, a newline too
 ]

@@ -1,73 +1,73 @@
 from django import forms
 
 from assignments.models import State
-from permissions.checks import Action
+
+from . import values
+
+
+class TextField(forms.CharField):
+    """A text; one made only of blanks or invisible characters counts as empty."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return "" if values.is_blank(value) else value
 
 
 class ActionForm(forms.Form):
-    """Every action form carries the version the user saw, so a stale page is refused."""
+    """The form of one action, derived from its fields in the registry. Every action form carries the
+    version the user saw, so a stale page is refused. `targets` are the item's indicators (for an
+    `indicators` field), `colleagues` the people an assignment may be handed to (for a `user` field)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-
-class CommentForm(ActionForm):
-    comment = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
-
-
-class ReasonForm(ActionForm):
-    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-
-
-class CountersignForm(ActionForm):
-    agree = forms.TypedChoiceField(
-        label="会签结论",
-        choices=[("true", "同意"), ("false", "不同意")],
-        coerce=lambda value: value == "true",
-        widget=forms.RadioSelect,
-    )
-    opinion = forms.CharField(label="会签意见", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-
-
-class ReassignForm(ActionForm):
-    to = forms.ChoiceField(label="转办给")
-    comment = forms.CharField(label="备注", required=False, max_length=2000)
-
-    def __init__(self, *args, colleagues=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["to"].choices = [(user.username, user.get_full_name() or user.username) for user in colleagues]
-
-
-class SubmitForm(ActionForm):
-    narrative = forms.CharField(label="工作情况", widget=forms.Textarea(attrs={"rows": 6}), max_length=20000)
-
-    def __init__(self, *args, targets=(), **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *, entry, targets=(), colleagues=(), **kwargs):
+        super().__init__(data, **kwargs)
+        self.entry = entry
         self.targets = list(targets)
-        for target in self.targets:
-            self.fields[f"target_{target.pk}"] = forms.CharField(
-                label=f"{target.label}:目标 {target.get_comparator_display()} {target.value_display}",
-                max_length=32,
-            )
+        for spec in entry.fields:
+            if spec.kind == "indicators":
+                for target in self.targets:
+                    self.fields[f"target_{target.pk}"] = forms.CharField(
+                        label=f"{target.label}:目标 {target.get_comparator_display()} {target.value_display}",
+                        max_length=32,
+                        error_messages={"required": f"请填写指标:{target.label}"},
+                    )
+            else:
+                self.fields[spec.name] = _field(spec, colleagues)
 
-    def indicators(self):
-        return {str(target.pk): self.cleaned_data[f"target_{target.pk}"] for target in self.targets}
+    def action_data(self):
+        """The keyword arguments of the action function."""
+        data = {"version": self.cleaned_data["version"]}
+        for spec in self.entry.fields:
+            if spec.kind == "indicators":
+                data[spec.name] = {str(t.pk): self.cleaned_data[f"target_{t.pk}"] for t in self.targets}
+            else:
+                data[spec.name] = self.cleaned_data[spec.name]
+        return data
+
+
+def _field(spec, colleagues):
+    options = {"label": spec.label, "required": spec.required, "help_text": spec.help}
+    if spec.required:
+        verb = "请填写" if spec.kind == "text" else "请选择"
+        options["error_messages"] = {"required": f"{verb}{spec.label}"}
+    if spec.kind == "text":
+        rows = 6 if spec.max_length > 2000 else 3 if spec.required else 2
+        return TextField(max_length=spec.max_length, widget=forms.Textarea(attrs={"rows": rows}), **options)
+    if spec.kind == "bool":
+        yes, no = spec.choices or ("是", "否")
+        return forms.TypedChoiceField(
+            choices=[("true", yes), ("false", no)], coerce=lambda value: value == "true", widget=forms.RadioSelect,
+            **options,
+        )  # fmt: skip
+    if spec.kind == "user":
+        choices = [(user.username, user.get_full_name() or user.username) for user in colleagues]
+        return forms.ChoiceField(choices=choices, **options)
+    raise ValueError(f"no form field for {spec.kind!r}")  # pragma: no cover - the kinds are the four above
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(label="附件")
-
-
-FORMS = {
-    Action.START: CommentForm,
-    Action.SUBMIT: SubmitForm,
-    Action.RECALL: CommentForm,
-    Action.BEGIN_REVIEW: CommentForm,
-    Action.ACCEPT: CommentForm,
-    Action.RETURN: ReasonForm,
-    Action.COUNTERSIGN: CountersignForm,
-    Action.REASSIGN: ReassignForm,
-    Action.CANCEL: ReasonForm,
-}
 
 
 class FilterForm(forms.Form):

@@ -15,7 +15,7 @@ from viewflow.workflow.status import PROCESS
 from assignments import selectors
 from assignments.models import Assignment, Measure, Round, State, Unit, WorkItem
 from permissions import roles
-from permissions.checks import Action, can_issue
+from permissions.checks import can_issue
 
 from . import bulk, flows, history, tasks
 from .actions import Conflict, Invalid, NotAllowed, acting_unit
@@ -114,7 +114,7 @@ def _create(round_, pairs, leads, *, by, unit):
             key=key,
             count=0,
             last_hash=history.GENESIS,
-            action=Action.ISSUE,
+            action=Event.Action.ISSUE,
             from_state="",
             to_state=State.ASSIGNED,
             actor=by,

@@ -4,6 +4,7 @@ by the action functions for meaning."""
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from assignments import selectors
 from assignments.models import (
@@ -20,6 +21,7 @@ from assignments.models import (
 )
 from permissions.checks import available_actions
 
+from . import values
 from .models import Event
 
 
@@ -116,7 +118,7 @@ class AssignmentRowSerializer(serializers.ModelSerializer):
 
 
 class AssignmentDetailSerializer(AssignmentRowSerializer):
-    key = serializers.CharField(help_text="标识:年度/事项编号/县")
+    key = serializers.CharField(help_text="标识:年度/事项 id/县 id(历史记录的摘要覆盖它,单位或事项改名不变)")
     assignee = serializers.SerializerMethodField(help_text="经办人用户名")
     targets = TargetSerializer(source="item.targets", many=True, help_text="本事项的量化指标")
     path_text = serializers.CharField(source="item.path_text", help_text="工作路径及任务指标")
@@ -204,52 +206,111 @@ class PlanMeasureSerializer(serializers.ModelSerializer):
         return [link.unit.name for link in sorted(measure.measure_sections.all(), key=lambda link: link.position)]
 
 
-# Request bodies of the actions
+# Request bodies of the actions: one per action, derived from its fields in the registry. Input is
+# taken as given, never coerced: a version is a JSON integer, a yes or no a JSON boolean, a text a
+# JSON string (one of only blanks or invisible characters counts as empty).
 
 
-class VersionBody(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, help_text="调用者看到的版本号;与当前版本不符时返回 409")
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
-class CommentBody(VersionBody):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, help_text="备注")
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
 
 
-class SubmitBody(CommentBody):
-    narrative = serializers.CharField(max_length=20000, help_text="工作情况")
-    indicators = serializers.DictField(
-        child=serializers.CharField(max_length=32),
-        required=False,
-        help_text="各指标填报值:{指标 id: 数值},须覆盖本事项全部指标",
+class TextField(serializers.CharField):
+    def run_validation(self, data=empty):
+        if data is not empty and data is not None and not isinstance(data, str):
+            self.fail("invalid")
+        if isinstance(data, str) and values.is_blank(data):
+            data = ""
+        return super().run_validation(data)
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "maxLength": 32}, {"type": "number"}]})
+class IndicatorValueField(serializers.Field):
+    """A value as a JSON number or a string of digits; its meaning is checked by the action."""
+
+    default_error_messages = {"invalid": "指标填报值应为数值或数值字符串", "max_length": "指标填报值过长"}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int, float)):
+            self.fail("invalid")
+        if isinstance(data, str) and len(data) > 32:
+            self.fail("max_length")
+        return data
+
+    def to_representation(self, value):  # pragma: no cover - bodies are read, never written
+        return value
+
+
+VERSION_HELP = "调用者看到的版本号;与当前版本不符时返回 409"
+
+
+def _version():
+    return StrictIntegerField(
+        min_value=1,
+        help_text=VERSION_HELP,
+        error_messages={
+            "required": "缺少版本号(version)",
+            "null": "缺少版本号(version)",
+            "invalid": "版本号(version)应为整数",
+            "min_value": "版本号(version)应为正整数",
+            "max_string_length": "版本号(version)过大",
+            "max_value": "版本号(version)过大",
+        },
     )
 
 
-class ReasonBody(VersionBody):
-    reason = serializers.CharField(max_length=2000, help_text="理由(必填)")
+def _body_field(spec):
+    options = {"required": spec.required, "help_text": spec.help or spec.label}
+    if spec.kind in ("text", "user"):
+        return TextField(
+            max_length=spec.max_length,
+            allow_blank=not spec.required,
+            error_messages={
+                "required": f"请填写{spec.label}",
+                "blank": f"请填写{spec.label}",
+                "null": f"请填写{spec.label}",
+                "invalid": f"{spec.label}应为文字",
+                "max_length": f"{spec.label}不能超过 {{max_length}} 个字",
+            },
+            **options,
+        )
+    if spec.kind == "bool":
+        yes, no = spec.choices or ("是", "否")
+        options["help_text"] = f"{spec.label}:true 为{yes},false 为{no}"
+        messages = {
+            "required": f"请选择{spec.label}",
+            "null": f"请选择{spec.label}",
+            "invalid": f"{spec.label}应为 true 或 false",
+        }
+        return StrictBooleanField(error_messages=messages, **options)
+    if spec.kind == "indicators":
+        return serializers.DictField(
+            child=IndicatorValueField(),
+            error_messages={
+                "not_a_dict": "指标填报值应为 {{指标 id: 数值}} 形式的对象",
+                "null": "指标填报值不能为 null",
+            },
+            **options,
+        )
+    raise ValueError(f"no body field for {spec.kind!r}")  # pragma: no cover - the kinds are the four above
 
 
-class CountersignBody(VersionBody):
-    opinion = serializers.CharField(max_length=2000, help_text="会签意见")
-    agree = serializers.BooleanField(help_text="是否同意")
-
-
-class ReassignBody(CommentBody):
-    to = serializers.CharField(max_length=150, help_text="转办给本县的哪位经办人(用户名)")
+def body_for(entry):
+    """The request body of `entry`'s action, named for it (`SubmitBody`) in the schema."""
+    fields = {"version": _version(), **{spec.name: _body_field(spec) for spec in entry.fields}}
+    name = "".join(part.capitalize() for part in entry.name.split("_")) + "Body"
+    return type(name, (serializers.Serializer,), {**fields, "__doc__": f"{entry.label}的请求体"})
 
 
 class UploadBody(serializers.Serializer):
     file = serializers.FileField(help_text="PDF、Word、Excel、JPEG 或 PNG,单个不超过 20 MiB")
-
-
-class ActionBody(VersionBody):
-    """Every field any action takes, for the schema; each action checks the ones it needs."""
-
-    comment = serializers.CharField(required=False, help_text="备注(start、recall、begin_review、accept、reassign)")
-    narrative = serializers.CharField(required=False, help_text="工作情况(submit 必填)")
-    indicators = serializers.DictField(
-        child=serializers.CharField(), required=False, help_text="{指标 id: 数值}(submit,须覆盖本事项全部指标)"
-    )
-    reason = serializers.CharField(required=False, help_text="理由(return、cancel 必填)")
-    opinion = serializers.CharField(required=False, help_text="会签意见(countersign 必填)")
-    agree = serializers.BooleanField(required=False, help_text="是否同意(countersign 必填)")
-    to = serializers.CharField(required=False, help_text="转办给本县哪位经办人的用户名(reassign 必填)")

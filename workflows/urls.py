@@ -20,3 +20,4 @@ class AssignmentApplication(Application):
     download_path = path("attachments/<int:pk>/", views.download, name="download")
     rounds_path = path("rounds/", views.rounds, name="rounds")
     audit_path = path("audit/", views.audit, name="audit")
+    checkpoint_path = path("audit/checkpoints/<int:pk>/", views.checkpoint_download, name="checkpoint")

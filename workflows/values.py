@@ -1,12 +1,24 @@
-"""Indicator values as a county reports them: parsed, checked against the indicator's kind, and kept exact.
+"""Values as people enter them: indicator values, parsed, checked against the indicator's kind and kept
+exact; and what counts as an empty text.
 
-A value arrives as text (the page's form) or as a JSON number or string (the API); it becomes a
-`Decimal` with at most two places, or `Refused` says, in Chinese, why not.
+An indicator value arrives as text (the page's form) or as a JSON number or string (the API); it
+becomes a `Decimal` with at most two places, or `Refused` says, in Chinese, why not.
 """
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from assignments.models import Target
+
+# Characters that show nothing: zero-width spaces and joiners, the word joiner, the byte-order mark,
+# and the bidirectional controls. A text made only of these and blanks says nothing.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_INVISIBLE = re.compile(f"[{INVISIBLE}\\s]+")
+
+
+def is_blank(text):
+    """Whether `text` is None or made only of blanks and invisible characters."""
+    return text is None or not _INVISIBLE.sub("", text)
 
 
 class Refused(ValueError):

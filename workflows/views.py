@@ -4,7 +4,7 @@ queryset (another county's id is a 404), validates a small form, calls one actio
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -12,7 +12,7 @@ from assignments import selectors
 from assignments.models import Attachment, Round, Unit
 from permissions import roles
 from permissions.checks import (
-    Action,
+    ATTACH,
     available_actions,
     can_audit,
     issuable_measures,
@@ -22,8 +22,9 @@ from permissions.checks import (
 from permissions.roles import principal
 
 from . import actions, files, history
-from .forms import FORMS, FilterForm, OpenRoundForm, ReassignForm, SubmitForm, UploadForm
-from .models import Event
+from .forms import ActionForm, FilterForm, OpenRoundForm, UploadForm
+from .models import Checkpoint, Event
+from .registry import ACTIONS
 from .rounds import open_round
 from .selectors import to_do
 
@@ -53,12 +54,12 @@ def assignment_detail(request, pk):
 @require_POST
 def act(request, pk, action):
     assignment = get_object_or_404(visible_to(request.user), pk=pk)
-    if action not in FORMS:
+    if action not in ACTIONS:
         raise Http404("没有这个操作")
     form = _action_form(action, assignment, request.POST)
     if form.is_valid():
         try:
-            _perform(action, assignment, request.user, form)
+            actions.perform(action, assignment, by=request.user, **form.action_data())
         except actions.NotAllowed as error:
             raise PermissionDenied(error.message) from None
         except actions.Conflict as error:
@@ -69,7 +70,7 @@ def act(request, pk, action):
                 error.details.get("field") if error.details.get("field") in form.fields else None, error.message
             )
         else:
-            messages.success(request, f"已{actions.ACTION_LABELS[action]}。")
+            messages.success(request, f"已{ACTIONS[action].label}。")
             return redirect("assignments:detail", pk=pk)
     detail = selectors.assignment_detail(visible_to(request.user), pk)
     context = _detail_context(request.user, detail, failed=(action, form))
@@ -142,7 +143,19 @@ def audit(request):
     """The integrity check of every history, for auditors: recomputes every chain and says the result."""
     if not can_audit(request.user):
         raise PermissionDenied("只有审计人员可以核验历史记录")
-    return render(request, "workflows/audit.html", {"verdict": history.verify()})
+    verdict, checkpoint = history.verify_against_latest()
+    return render(request, "workflows/audit.html", {"verdict": verdict, "checkpoint": checkpoint})
+
+
+@require_GET
+def checkpoint_download(request, pk):
+    """A recorded checkpoint as the one-line file `verify_history --checkpoint` reads; auditors only."""
+    if not can_audit(request.user):
+        raise PermissionDenied("只有审计人员可以下载检查点")
+    checkpoint = get_object_or_404(Checkpoint, pk=pk)
+    response = HttpResponse(checkpoint.line + "\n", content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="checkpoint-{checkpoint.at:%Y%m%dT%H%M%SZ}.txt"'
+    return response
 
 
 def _visible_counties(user):
@@ -154,32 +167,26 @@ def _visible_counties(user):
 
 
 def _action_form(action, assignment, data=None):
+    entry = ACTIONS[action]
+    kinds = {spec.kind for spec in entry.fields}
     options = {"initial": {"version": assignment.version}, "auto_id": f"id_{action}_%s"}  # ids unique on the page
-    if action == Action.SUBMIT:
-        return SubmitForm(data, targets=assignment.item.targets.all(), **options)
-    if action == Action.REASSIGN:
-        colleagues = people_with(roles.WORK, assignment.county_id).exclude(pk=assignment.assignee_id)
-        return ReassignForm(data, colleagues=colleagues, **options)
-    return FORMS[action](data, **options)
-
-
-def _perform(action, assignment, user, form):
-    data = dict(form.cleaned_data)
-    if action == Action.SUBMIT:
-        data = {"version": data["version"], "narrative": data["narrative"], "indicators": form.indicators()}
-    return actions.perform(action, assignment, by=user, **data)
+    if "indicators" in kinds:
+        options["targets"] = assignment.item.targets.all()
+    if "user" in kinds:
+        options["colleagues"] = people_with(roles.WORK, assignment.county_id).exclude(pk=assignment.assignee_id)
+    return ActionForm(data, entry=entry, **options)
 
 
 def _detail_context(user, assignment, failed=None):
     available = available_actions(user, assignment)
-    buttons = [action for action in available if action != Action.ATTACH]
+    buttons = [action for action in available if action != ATTACH]
     forms = {action: _action_form(action, assignment) for action in buttons}
     if failed:
         forms[failed[0]] = failed[1]
     return {
         "assignment": assignment,
-        "actions": [(action, actions.ACTION_LABELS[action], forms[action]) for action in buttons],
-        "can_attach": Action.ATTACH in available,
+        "actions": [(action, ACTIONS[action].label, forms[action]) for action in buttons],
+        "can_attach": ATTACH in available,
         "upload_form": UploadForm(),
         "reports": selectors.reports(assignment),
         "events": Event.objects.filter(assignment=assignment).order_by("sequence"),

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from assignments.models import Assignment, Measure, State
 from workflows import actions, rounds
 from workflows.models import Event
+from workflows.registry import ACTIONS
 
 from .conftest import fresh, indicators, snapshot
 
@@ -240,25 +241,122 @@ def _exe():
     return SimpleUploadedFile("工具.exe", b"MZ\x90\x00")
 
 
-def test_the_schema_validates_and_names_every_action(client):
+def test_the_schema_validates_and_gives_each_action_its_own_route_and_body(client):
     from drf_spectacular.validation import validate_schema
 
     response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     schema = json.loads(response.content)
     validate_schema(schema)
-    action_parameter = next(
-        p
-        for p in schema["paths"]["/api/v1/assignments/{id}/actions/{action}/"]["post"]["parameters"]
-        if p["name"] == "action"
-    )
-    assert set(action_parameter["schema"]["enum"]) == {
+    routes = {path.split("/")[-2] for path in schema["paths"] if path.startswith("/api/v1/assignments/{id}/actions/")}
+    assert routes == set(ACTIONS) == {
         "start", "submit", "recall", "begin_review", "accept", "return", "countersign", "reassign", "cancel",
     }  # fmt: skip
-    responses = schema["paths"]["/api/v1/assignments/{id}/actions/{action}/"]["post"]["responses"]
-    assert set(responses) >= {"200", "400", "401", "403", "404", "409"}
+    components = schema["components"]["schemas"]
+    required = {}
+    for name in ACTIONS:
+        post = schema["paths"][f"/api/v1/assignments/{{id}}/actions/{name}/"]["post"]
+        assert set(post["responses"]) >= {"200", "400", "401", "403", "404", "409"}
+        body = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+        required[body.removesuffix("Request")] = set(components[body]["required"])
+    assert required["SubmitBody"] == {"version", "narrative"}
+    assert required["ReturnBody"] == required["CancelBody"] == {"version", "reason"}
+    assert required["CountersignBody"] == {"version", "agree", "opinion"}
+    assert required["ReassignBody"] == {"version", "to"}
+    assert required["StartBody"] == required["AcceptBody"] == {"version"}
+    assert components["SubmitBodyRequest"]["properties"]["version"]["type"] == "integer"
+    assert components["CountersignBodyRequest"]["properties"]["agree"]["type"] == "boolean"
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content and b"cdn" not in docs.content.lower()
+
+
+def test_who_may_act_is_answered_before_what_they_sent(api, assignment, walk, leader, auditor, county_clerk):
+    a = walk.to(assignment, "under_review")
+    before = snapshot(a)
+    for user in (leader, auditor, county_clerk):
+        for name, body in [("accept", {"version": "x"}), ("return", {}), ("countersign", {"agree": "yes"})]:
+            response = action(api(user), a, name, **body)
+            assert response.status_code == 403, (user, name)
+            assert response.json()["code"] == "forbidden" and "无权" in response.json()["detail"]
+    assert snapshot(a) == before
+
+
+@pytest.mark.parametrize(
+    "state, name, body, message",
+    [
+        ("in_progress", "submit", {"version": "3", "narrative": "x"}, "版本号(version)应为整数"),
+        ("in_progress", "submit", {"version": True, "narrative": "x"}, "版本号(version)应为整数"),
+        ("in_progress", "submit", {"version": 2.0, "narrative": "x"}, "版本号(version)应为整数"),
+        ("in_progress", "submit", {"version": None, "narrative": "x"}, "缺少版本号"),
+        ("in_progress", "submit", {"version": 2, "narrative": 42}, "工作情况应为文字"),
+        ("in_progress", "submit", {"version": 2, "narrative": ["x"]}, "工作情况应为文字"),
+        ("in_progress", "submit", {"version": 2, "narrative": "\u200b\u200c\u200d\u2060\ufeff \n"}, "请填写工作情况"),
+        ("in_progress", "submit", {"version": 2, "narrative": "完成", "comment": 1}, "备注应为文字"),
+        ("in_progress", "submit", {"version": 2, "narrative": "完成", "indicators": {"1": True}}, "应为数值"),
+        ("under_review", "countersign", {"version": 4, "opinion": "好", "agree": "yes"}, "应为 true 或 false"),
+        ("under_review", "countersign", {"version": 4, "opinion": "好", "agree": 1}, "应为 true 或 false"),
+        ("under_review", "countersign", {"version": 4, "opinion": 0, "agree": True}, "会签意见应为文字"),
+        ("under_review", "countersign", {"version": 4, "opinion": "\u202a\u202e\u2066\u2069", "agree": True},
+         "请填写会签意见"),
+        ("under_review", "return", {"version": 4, "reason": 7}, "理由应为文字"),
+        ("under_review", "return", {"version": 4, "reason": "\u200b \u3000"}, "请填写理由"),
+    ],
+)  # fmt: skip
+def test_nothing_is_coerced_and_invisible_text_is_no_text(
+    api, assignment, walk, county_clerk, co_section_staff, section_chief, state, name, body, message
+):
+    a = walk.to(assignment, state)
+    user = {"submit": county_clerk, "countersign": co_section_staff, "return": section_chief}[name]
+    before = snapshot(a)
+    response = action(api(user), a, name, **body)
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "invalid"
+    assert message in response.json()["detail"]
+    assert snapshot(a) == before
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ('"NaN"', "应填写数值"),
+        ('"Infinity"', "数值过大"),
+        ('"-Infinity"', "数值过大"),
+        ("1e400", "数值过大"),
+        ('"1e400"', "数值过大"),
+        ("1000000000000", "数值过大"),
+        ('"99999999999999999"', "数值过大"),
+        ('"12.345"', "两位小数"),
+        ("-1", "不能为负数"),
+        ("NaN", "NaN、Infinity 不是 JSON 数值"),
+        ("Infinity", "NaN、Infinity 不是 JSON 数值"),
+    ],
+)
+def test_indicator_values_that_are_no_finite_number_get_the_right_message(
+    api, assignment, walk, county_clerk, raw, message
+):
+    a = walk.to(assignment, "in_progress")
+    before = snapshot(a)
+    values = dict.fromkeys(indicators(a), "50")
+    first = next(iter(values))
+    text = json.dumps({"version": a.version, "narrative": "完成", "indicators": values}).replace('"50"', raw, 1)
+    assert f'"{first}": {raw}' in text
+    response = api(county_clerk).post(
+        f"/api/v1/assignments/{a.pk}/actions/submit/", text, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] in ("invalid", "malformed")
+    assert message in response.json()["detail"]
+    assert snapshot(a) == before
+
+
+def test_numbers_and_strings_are_both_taken_as_indicator_values(api, assignment, walk, county_clerk):
+    a = walk.to(assignment, "in_progress")
+    keys = list(indicators(a))
+    values = {keys[0]: 40, keys[1]: "45.5", **dict.fromkeys(keys[2:], 50.25)}
+    response = action(api(county_clerk), a, "submit", version=a.version, narrative="完成", indicators=values)
+    assert response.status_code == 200
+    assert response.json()["submissions"][0]["indicators"][keys[0]] == "40"
+    assert response.json()["submissions"][0]["indicators"][keys[1]] == "45.5"
 
 
 @pytest.mark.parametrize("persona", ["county_clerk", "section_chief"])
@@ -333,11 +431,24 @@ def test_the_detail_and_the_events_cost_the_same_queries_however_long_the_histor
     assert (cost(detail), cost(events)) == small
 
 
-def test_an_unknown_api_path_is_a_json_404(api, county_clerk):
-    for url in ["/api/v1/assignments/null/", "/api/v1/nothing/", "/api/v1/assignments/1/actions/"]:
+def test_an_unknown_api_path_is_a_json_404(api, county_clerk, other_county_assignment):
+    for url in [
+        "/api/v1/assignments/null/",
+        "/api/v1/nothing/",
+        "/api/v1/assignments/1/actions/",
+        f"/api/v1/assignments/{other_county_assignment.pk}/",
+    ]:
         response = api(county_clerk).get(url)
         assert response.status_code == 404, url
-        assert response.json()["code"] == "not_found"
+        assert response.json()["code"] == "not_found", url
+
+
+@pytest.mark.parametrize("path", ["/api/v1/x\ny", "/api/v1/\n", "/api/v1/assignments/1/\n", "/api/v1/a\r\nb"])
+def test_a_path_with_a_newline_is_a_json_404_too(api, county_clerk, path):
+    # the test client would drop the newline from a URL (as urllib does), so the path goes in as the server has it
+    response = api(county_clerk).request(PATH_INFO=path, REQUEST_METHOD="GET")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "没有这个接口"}
 
 
 def test_an_auditor_verifies_the_history_through_the_api(api, assignment, walk, auditor, section_chief):

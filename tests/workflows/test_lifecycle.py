@@ -228,3 +228,50 @@ def test_the_readme_diagram_is_the_one_drawn_from_the_transition_declarations():
     readme = (settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- lifecycle:start -->\n```mermaid\n")[1].split("```\n<!-- lifecycle:end -->")[0]
     assert block == lifecycle_diagram()
+
+
+def test_every_action_of_the_registry_has_a_transition_a_form_a_body_and_a_label():
+    from django_fsm import FSMField
+
+    from assignments.models import Assignment
+    from workflows.api import BODIES
+    from workflows.forms import ActionForm
+    from workflows.models import Event
+    from workflows.registry import ACTIONS
+
+    state = next(f for f in Assignment._meta.fields if isinstance(f, FSMField))
+    transitions = {t.name for t in state.get_all_transitions(Assignment)}
+    assert {entry.transition for entry in ACTIONS.values()} == transitions  # and no transition without an action
+    for name, entry in ACTIONS.items():
+        assert entry.label == Event.Action(name).label
+        assert entry.sources, name
+        form = ActionForm(entry=entry)
+        assert "version" in form.fields and all(
+            spec.name in form.fields for spec in entry.fields if spec.kind != "indicators"
+        )
+        body = BODIES[name]()
+        assert set(body.fields) == {"version", *(spec.name for spec in entry.fields)}
+        assert {n for n, f in body.fields.items() if f.required} == {
+            "version",
+            *(spec.name for spec in entry.fields if spec.required),
+        }
+
+
+def test_perform_takes_exactly_the_actions_of_the_registry(assignment, county_clerk):
+    from workflows.registry import ACTIONS
+
+    with pytest.raises(actions.Invalid, match="未知操作"):
+        actions.perform("fly", assignment, by=county_clerk, version=1)
+    for name, entry in ACTIONS.items():
+        assert getattr(actions, entry.transition) is entry.function, name
+    a = actions.perform("start", assignment, by=county_clerk, version=1)
+    assert fresh(a).state == State.IN_PROGRESS
+
+
+def test_the_rules_of_who_may_act_come_from_the_registry():
+    from permissions.checks import ATTACH, RULES
+    from workflows.registry import ACTIONS
+
+    assert set(RULES) == {*ACTIONS, ATTACH}
+    for name, entry in ACTIONS.items():
+        assert RULES[name].grant == entry.who and RULES[name].transition == entry.transition

@@ -105,7 +105,7 @@ def test_a_return_without_a_reason_is_shown_again_with_the_error(client, assignm
     before = snapshot(a)
     response = client.post(act(a, "return"), {"version": a.version, "reason": ""})
     assert response.status_code == 400
-    assert "必填项" in response.content.decode()
+    assert "请填写理由" in response.content.decode()
     assert snapshot(a) == before
 
 
@@ -251,3 +251,13 @@ def test_reported_values_read_as_people_write_them(client, assignment, walk, sec
     client.force_login(section_chief)
     content = client.get(detail(a)).content.decode()
     assert "<td>100%</td>" in content and "1E+2" not in content
+
+
+def test_a_reason_made_only_of_invisible_characters_is_no_reason(client, assignment, walk, section_chief):
+    a = walk.to(assignment, "under_review")
+    client.force_login(section_chief)
+    before = snapshot(a)
+    response = client.post(act(a, "return"), {"version": a.version, "reason": "\u200b\u202e\u2066 \ufeff\u3000"})
+    assert response.status_code == 400
+    assert "请填写理由" in response.content.decode()
+    assert snapshot(a) == before
