@@ -3,12 +3,20 @@
 Django does not limit an upload's size or type; these checks are ours. A refused file leaves nothing
 behind: the upload is streamed to a temporary file beside the store, checked, and only then moved
 into place under its hash (a file already stored under that hash is kept once).
+
+One stored file may serve several attachment rows (the same bytes uploaded twice, by two counties,
+say), and a row becomes visible to others only when its transaction commits. So no action deletes a
+file: removing a row leaves its file, and `sweep` (the `sweep_media` command) deletes the files no
+row refers to once they are older than a grace period. Storing a file that exists refreshes its
+time, so a file in use by an upload still in progress is never old enough to be swept.
 """
 
 import hashlib
 import os
 import tempfile
+import time
 import unicodedata
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -85,7 +93,7 @@ def store(assignment, upload, *, by):
     limit = max_bytes()
     if upload.size is not None and upload.size > limit:
         raise FileRefused(f"文件过大({_size(upload.size)}),单个附件不能超过 {_size(limit)}")
-    incoming = Path(settings.MEDIA_ROOT) / "incoming"
+    incoming = _incoming()
     incoming.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -108,9 +116,10 @@ def store(assignment, upload, *, by):
         sha256 = digest.hexdigest()
         final = path_of(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
+        try:
+            os.utime(final)  # stored already: keep that copy, now too recent for a sweep
             temporary.unlink()
-        else:
+        except FileNotFoundError:
             os.replace(temporary, final)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -122,6 +131,10 @@ def store(assignment, upload, *, by):
 
 def path_of(sha256):
     return Path(settings.MEDIA_ROOT) / "attachments" / sha256[:2] / sha256
+
+
+def _incoming():
+    return Path(settings.MEDIA_ROOT) / "incoming"
 
 
 def response(attachment):
@@ -137,10 +150,37 @@ def response(attachment):
     return download
 
 
-def discard_if_unused(sha256):
-    """Remove a stored file once no attachment row refers to its content."""
-    if not Attachment.objects.filter(sha256=sha256).exists():
-        path_of(sha256).unlink(missing_ok=True)
+def sweep(*, grace_seconds):
+    """Delete the stored files that no attachment row refers to and the temporary files of uploads that
+    never finished, when older than `grace_seconds`; return how many were deleted.
+
+    A file is first moved aside, then looked at again: an upload of the same bytes that refreshed it in
+    the meantime gets it back (an upload that came after the move stores its own copy).
+    """
+    cutoff = time.time() - grace_seconds
+    referenced = set(Attachment.objects.values_list("sha256", flat=True).distinct())
+    removed = 0
+    incoming = _incoming()
+    for path in sorted(incoming.glob("*")) if incoming.is_dir() else []:
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    store_root = Path(settings.MEDIA_ROOT) / "attachments"
+    for path in sorted(store_root.glob("*/*")) if store_root.is_dir() else []:
+        if path.name in referenced or not path.is_file() or path.stat().st_mtime >= cutoff:
+            continue
+        incoming.mkdir(parents=True, exist_ok=True)
+        aside = incoming / f"swept-{uuid.uuid4().hex}"
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            continue
+        if aside.stat().st_mtime >= cutoff:
+            os.rename(aside, path)  # refreshed by an upload just before the move: same bytes, keep it
+            continue
+        aside.unlink()
+        removed += 1
+    return removed
 
 
 def _size(count):

@@ -3,16 +3,22 @@ who may see their assignment."""
 
 import hashlib
 import io
+import os
 import struct
+import threading
+import time
 import zipfile
 import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from openpyxl import Workbook
 
-from workflows import actions
+from assignments.models import Assignment, Attachment, Measure
+from workflows import actions, files, rounds
 
 from .conftest import fresh, snapshot
 
@@ -154,18 +160,131 @@ def test_attachments_carry_over_to_a_resubmission(working, walk, county_clerk):
     assert [event.attachments for event in events] == [[first.sha256], [first.sha256, second.sha256]]
 
 
-def test_a_pending_file_can_be_removed_but_a_submitted_one_cannot(
-    working, walk, county_clerk, tmp_path, django_capture_on_commit_callbacks
-):
+def test_a_pending_file_can_be_removed_but_a_submitted_one_cannot(working, walk, county_clerk, tmp_path):
     wrong = actions.attach(working, by=county_clerk, upload=upload("错.pdf", b"%PDF-1.4 wrong"))
-    with django_capture_on_commit_callbacks(execute=True):  # the file goes once the removal commits
-        actions.detach(working, by=county_clerk, attachment_id=wrong.pk)
+    actions.detach(working, by=county_clerk, attachment_id=wrong.pk)
+    assert not Attachment.objects.filter(pk=wrong.pk).exists()
+    assert sweep(tmp_path) == "已删除 1 个无人引用的文件。\n"  # the file goes with the next sweep
     assert stored_files(tmp_path) == []
     kept = actions.attach(working, by=county_clerk, upload=upload("对.pdf", b"%PDF-1.4 right"))
     walk.submit(fresh(working))
     with pytest.raises(actions.Conflict, match="不能删除"):
         actions.detach(working, by=county_clerk, attachment_id=kept.pk)
-    assert len(stored_files(tmp_path)) == 1
+    assert sweep(tmp_path) == "已删除 0 个无人引用的文件。\n"
+    assert stored_files(tmp_path) == [files.path_of(kept.sha256)]
+
+
+def age(root, seconds=2 * 3600):
+    """Make every file under `root` look `seconds` old, as the sweep's grace period measures it."""
+    then = time.time() - seconds
+    for path in stored_files(root):
+        os.utime(path, (then, then))
+
+
+def sweep(root, *args):
+    """Age every stored file past the grace period and run `sweep_media`; its output."""
+    age(root)
+    out = io.StringIO()
+    call_command("sweep_media", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_a_rolled_back_uploads_files_are_swept_once_old(working, county_clerk, tmp_path):
+    content = b"%PDF-1.4 rolled back"
+    with pytest.raises(RuntimeError), transaction.atomic():
+        actions.attach(working, by=county_clerk, upload=upload("回滚.pdf", content))
+        raise RuntimeError("the request failed after the upload")
+    (tmp_path / "incoming").mkdir(exist_ok=True)
+    (tmp_path / "incoming" / "tmp-interrupted").write_bytes(b"%PDF-1.4 half")  # an upload cut off midway
+    assert len(stored_files(tmp_path)) == 2
+    out = io.StringIO()
+    call_command("sweep_media", stdout=out)  # younger than the grace period: an upload may still be running
+    assert out.getvalue() == "已删除 0 个无人引用的文件。\n" and len(stored_files(tmp_path)) == 2
+    assert sweep(tmp_path) == "已删除 2 个无人引用的文件。\n"
+    assert stored_files(tmp_path) == []
+
+
+def test_a_referenced_file_is_never_swept(working, county_clerk, tmp_path):
+    attachment = actions.attach(working, by=county_clerk, upload=upload("报告.pdf", b"%PDF-1.4 kept"))
+    assert sweep(tmp_path, "--grace-minutes", "0") == "已删除 0 个无人引用的文件。\n"
+    assert stored_files(tmp_path) == [files.path_of(attachment.sha256)]
+
+
+def test_a_detached_file_whose_bytes_another_county_uploaded_stays(
+    working, other_county_assignment, county_clerk, other_county_clerk, tmp_path
+):
+    content = b"%PDF-1.4 the same notice"
+    mine = actions.attach(working, by=county_clerk, upload=upload("通知.pdf", content))
+    other = actions.start(other_county_assignment, by=other_county_clerk, version=other_county_assignment.version)
+    theirs = actions.attach(other, by=other_county_clerk, upload=upload("通知.pdf", content))
+    actions.detach(working, by=county_clerk, attachment_id=mine.pk)
+    assert sweep(tmp_path) == "已删除 0 个无人引用的文件。\n"
+    assert files.path_of(theirs.sha256).read_bytes() == content
+
+
+def test_an_upload_of_bytes_stored_long_ago_makes_them_recent_for_the_sweep(working, county_clerk, tmp_path):
+    content = b"%PDF-1.4 stored long ago"
+    with pytest.raises(RuntimeError), transaction.atomic():
+        actions.attach(working, by=county_clerk, upload=upload("旧.pdf", content))
+        raise RuntimeError("rolled back: the file is left with no row")
+    age(tmp_path)
+    with pytest.raises(RuntimeError), transaction.atomic():  # another upload of the bytes, still running
+        again = actions.attach(working, by=county_clerk, upload=upload("旧.pdf", content))
+        raise RuntimeError("its row is not visible to the sweep, as if not committed yet")
+    out = io.StringIO()
+    call_command("sweep_media", stdout=out)
+    assert out.getvalue() == "已删除 0 个无人引用的文件。\n"
+    assert files.path_of(again.sha256).read_bytes() == content
+
+
+def test_a_removal_racing_an_upload_of_the_same_bytes_to_another_county_keeps_the_file(
+    committed, plan, county_clerk, other_county_clerk, tmp_path, settings
+):
+    """The removal commits while the other county's upload of the same bytes has not committed yet."""
+    settings.MEDIA_ROOT = tmp_path
+    rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
+    mine, theirs = (
+        Assignment.objects.get(round__year=2024, item__code="7a", county__name=name) for name in ("离石区", "兴县")
+    )
+    actions.start(mine, by=county_clerk, version=mine.version)
+    actions.start(theirs, by=other_county_clerk, version=theirs.version)
+    content = b"%PDF-1.4 the city's notice, forwarded to every county"
+    wrong = actions.attach(mine.pk, by=county_clerk, upload=upload("通知.pdf", content))
+    uploaded, removed, failures = threading.Event(), threading.Event(), []
+
+    def upload_elsewhere():
+        try:
+            with transaction.atomic():
+                actions.attach(theirs.pk, by=other_county_clerk, upload=upload("通知.pdf", content))
+                uploaded.set()
+                # SQLite admits one writer at a time: there the upload commits before the removal begins.
+                if connection.vendor != "sqlite":
+                    removed.wait(timeout=60)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+            uploaded.set()
+        finally:
+            connections.close_all()
+
+    def remove_mine():
+        try:
+            uploaded.wait(timeout=60)
+            actions.detach(mine.pk, by=county_clerk, attachment_id=wrong.pk)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+        finally:
+            removed.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=upload_elsewhere), threading.Thread(target=remove_mine)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    survivor = Attachment.objects.get()
+    assert survivor.assignment_id == theirs.pk
+    assert files.path_of(survivor.sha256).read_bytes() == content
 
 
 def test_a_file_is_served_only_to_those_who_may_see_its_assignment(
