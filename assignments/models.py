@@ -360,7 +360,12 @@ class Assignment(FSMModelMixin, models.Model):
         ]
 
     def __str__(self):
-        return self.key
+        return self.label
+
+    @property
+    def label(self):
+        """How people name it: "2024/7a/离石区" (year, item code, county). The `key` holds ids instead."""
+        return f"{self.round.year}/{self.item.code}/{self.county.name}"
 
     @staticmethod
     def make_key(year, item, county):

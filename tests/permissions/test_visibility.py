@@ -78,7 +78,7 @@ def test_auditors_and_leaders_may_take_no_action(round_2024, auditor, leader):
 
 
 def test_available_actions_follow_state_and_role(round_2024, county_clerk, county_head, section_chief):
-    a = Assignment.objects.get(key="2024/7a/离石区")
+    a = Assignment.objects.get(round__year=2024, item__code="7a", county__name="离石区")
     assert available_actions(county_clerk, a) == ["start"]
     assert available_actions(county_head, a) == ["start", "reassign"]
     assert available_actions(section_chief, a) == ["cancel"]
