@@ -375,7 +375,7 @@ def test_the_list_costs_the_same_queries_at_two_sizes(request, api, plan, person
 
 def test_ten_accepts_racing_against_a_live_server_end_with_one_200(committed, live_server, plan, walk, section_chief):
     rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
-    a = walk.to(Assignment.objects.get(key="2024/7a/离石区"), "under_review")
+    a = walk.to(Assignment.objects.get(round__year=2024, item__code="7a", county__name="离石区"), "under_review")
     token = token_for(section_chief)
     url = f"{live_server.url}/api/v1/assignments/{a.pk}/actions/accept/"
     barrier, statuses, lock = threading.Barrier(10), [], threading.Lock()
