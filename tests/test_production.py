@@ -116,7 +116,12 @@ def run_browser_set_up(tmp_path, uid, apt_get=True):
 
 
 def test_make_test_sets_up_the_browser_before_anything_else():
-    done = subprocess.run(["make", "-n", "test"], cwd=settings.BASE_DIR, capture_output=True, text=True)
+    # run outside any calling make (`make test` itself), whose flags would add "Entering directory" lines
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("MAKE")}
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-n", "test"], cwd=settings.BASE_DIR, env=environment,
+        capture_output=True, text=True,
+    )  # fmt: skip
     assert done.stdout.splitlines()[0] == ".ci/browser"
 
 
