@@ -1,7 +1,9 @@
 """Reads that join several models, with their joins and prefetches inside."""
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
+
+from permissions.roles import VIEW, principal
 
 from .models import (
     Assignment,
@@ -16,6 +18,7 @@ from .models import (
     Round,
     State,
     Submission,
+    Unit,
     WorkItem,
     plain_number,
 )
@@ -91,9 +94,18 @@ def assignment_list(queryset, *, year=None, state=None, measure=None, county=Non
     )
 
 
-def assignment_detail(queryset, pk):
-    """One assignment (from an already scoped queryset) with its submissions, values, attachments,
-    countersign opinions and the item's targets and sections; 404 when it is not in the queryset."""
+def attachments_for(user, attachments):
+    """`attachments` without the files `user` may not see yet: until a county submits its files, they
+    are a draft that only its own people see (not the sections, leaders or auditors)."""
+    who = principal(user)
+    counties = [pk for pk in who.units_with(VIEW) if who.units[pk].kind == Unit.Kind.COUNTY]
+    return attachments.filter(Q(submission__isnull=False) | Q(assignment__county_id__in=counties))
+
+
+def assignment_detail(queryset, pk, *, viewer):
+    """One assignment (from an already scoped queryset) with its submissions, values, the attachments
+    `viewer` may see, countersign opinions and the item's targets and sections; 404 when it is not in
+    the queryset."""
     submissions = Submission.objects.select_related("author").prefetch_related(
         Prefetch("values", queryset=IndicatorValue.objects.select_related("target")),
         Prefetch("attachments", queryset=Attachment.objects.order_by("created", "pk")),
@@ -103,7 +115,10 @@ def assignment_detail(queryset, pk):
         .select_related("round", "item__measure", "county", "lead_section", "assignee")
         .prefetch_related(
             Prefetch("submissions", queryset=submissions.order_by("-number")),
-            Prefetch("attachments", queryset=Attachment.objects.select_related("submission").order_by("pk")),
+            Prefetch(
+                "attachments",
+                queryset=attachments_for(viewer, Attachment.objects.select_related("submission").order_by("pk")),
+            ),
             Prefetch("countersigns", queryset=Countersign.objects.select_related("section", "author")),
             Prefetch("item__item_sections", queryset=ItemSection.objects.select_related("unit")),
             "item__targets",

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from assignments import selectors
-from assignments.models import Attachment, ItemSection, MeasureSection, Round, State, WorkItem
+from assignments.models import ItemSection, MeasureSection, Round, State, WorkItem
 from permissions.checks import can, can_audit, visible_to
 
 from . import actions, files, history
@@ -139,7 +139,7 @@ def _scoped(request):
 
 
 def _detail(request, pk):
-    return selectors.assignment_detail(_scoped(request), pk)
+    return selectors.assignment_detail(_scoped(request), pk, viewer=request.user)
 
 
 @extend_schema_view(
@@ -287,7 +287,7 @@ class AssignmentAttachments(APIView):
 class AttachmentDownload(APIView):
     @extend_schema(
         summary="下载附件",
-        description="只有能查看所属督办事项的人可以下载。",
+        description="只有能查看所属督办事项的人可以下载;尚未报送的附件只有本县人员可以下载。",
         responses={
             **{(200, content_type): OpenApiTypes.BINARY for content_type in FILE_TYPES},
             401: ERRORS[401],
@@ -295,7 +295,7 @@ class AttachmentDownload(APIView):
         },
     )
     def get(self, request, pk):
-        return files.response(generics.get_object_or_404(Attachment, pk=pk, assignment__in=_scoped(request)))
+        return files.response(generics.get_object_or_404(files.downloadable(request.user), pk=pk))
 
 
 @extend_schema(tags=["计划"])

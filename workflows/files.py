@@ -23,6 +23,8 @@ from pathlib import Path
 from django.conf import settings
 
 from assignments.models import Attachment
+from assignments.selectors import attachments_for
+from permissions.checks import visible_to
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # extension → (content type, how the content must begin or what it must hold)
@@ -127,6 +129,13 @@ def store(assignment, upload, *, by):
     return Attachment.objects.create(
         assignment=assignment, name=name, content_type=content_type, size=size, sha256=sha256, uploaded_by=by
     )
+
+
+def downloadable(user, attachments=None):
+    """The attachments `user` may download: those of assignments they see, except another county's
+    files not submitted yet (`assignments.selectors.attachments_for`)."""
+    attachments = Attachment.objects.all() if attachments is None else attachments
+    return attachments_for(user, attachments.filter(assignment__in=visible_to(user)))
 
 
 def path_of(sha256):

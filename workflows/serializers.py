@@ -124,7 +124,7 @@ class AssignmentDetailSerializer(AssignmentRowSerializer):
     path_text = serializers.CharField(source="item.path_text", help_text="工作路径及任务指标")
     sections = serializers.SerializerMethodField(help_text="责任科室,牵头在前")
     submissions = serializers.SerializerMethodField(help_text="全部报送,最新在前;changes 为与上一次报送相比的改动")
-    attachments = AttachmentSerializer(many=True, help_text="全部附件(含尚未报送的)")
+    attachments = AttachmentSerializer(many=True, help_text="附件;尚未报送的只列给本县人员")
     countersigns = CountersignSerializer(many=True, help_text="会签意见")
     actions = serializers.SerializerMethodField(
         help_text="调用者现在可以执行的操作(操作名,如 start、submit;attach 表示可以上传附件)"

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assignments import selectors
-from assignments.models import Attachment, Round, Unit
+from assignments.models import Round, Unit
 from permissions import roles
 from permissions.checks import (
     ATTACH,
@@ -47,7 +47,7 @@ def assignment_list(request):
 
 @require_GET
 def assignment_detail(request, pk):
-    assignment = selectors.assignment_detail(visible_to(request.user), pk)
+    assignment = selectors.assignment_detail(visible_to(request.user), pk, viewer=request.user)
     return render(request, "workflows/assignment_detail.html", _detail_context(request.user, assignment))
 
 
@@ -72,7 +72,7 @@ def act(request, pk, action):
         else:
             messages.success(request, f"已{ACTIONS[action].label}。")
             return redirect("assignments:detail", pk=pk)
-    detail = selectors.assignment_detail(visible_to(request.user), pk)
+    detail = selectors.assignment_detail(visible_to(request.user), pk, viewer=request.user)
     context = _detail_context(request.user, detail, failed=(action, form))
     return render(request, "workflows/assignment_detail.html", context, status=400)
 
@@ -112,7 +112,7 @@ def detach(request, pk, attachment_pk):
 @require_GET
 def download(request, pk):
     """The only way a stored file leaves the server: to someone who may see its assignment."""
-    return files.response(get_object_or_404(Attachment, pk=pk, assignment__in=visible_to(request.user)))
+    return files.response(get_object_or_404(files.downloadable(request.user), pk=pk))
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,8 +14,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook
+from rest_framework.test import APIClient
 
 from assignments.models import Assignment, Attachment, Measure
 from workflows import actions, files, rounds
@@ -287,13 +289,43 @@ def test_a_removal_racing_an_upload_of_the_same_bytes_to_another_county_keeps_th
     assert files.path_of(survivor.sha256).read_bytes() == content
 
 
-def test_a_file_is_served_only_to_those_who_may_see_its_assignment(
-    client, working, county_clerk, other_county_clerk, section_chief, auditor
+def test_a_submitted_file_is_served_only_to_those_who_may_see_its_assignment(
+    client, working, walk, county_clerk, other_county_clerk, section_chief, auditor
 ):
     attachment = actions.attach(working, by=county_clerk, upload=upload("报告.pdf", b"%PDF-1.4 secret"))
+    walk.submit(fresh(working))
     url = reverse("assignments:download", args=[attachment.pk])
     for user, status in [(county_clerk, 200), (section_chief, 200), (auditor, 200), (other_county_clerk, 404)]:
         client.force_login(user)
         assert client.get(url).status_code == status
     client.logout()
     assert client.get(url).status_code == 302
+
+
+def seen(user, assignment, attachment):
+    """Whether `user` can download `attachment` and finds it listed, on the pages and in the API alike."""
+    page, api = Client(), APIClient()
+    page.force_login(user)
+    api.force_authenticate(user)
+    downloads = [
+        page.get(reverse("assignments:download", args=[attachment.pk])).status_code,
+        api.get(f"/api/v1/attachments/{attachment.pk}/").status_code,
+    ]
+    listed = [
+        attachment.name in page.get(reverse("assignments:detail", args=[assignment.pk])).content.decode(),
+        attachment.pk in [row["id"] for row in api.get(f"/api/v1/assignments/{assignment.pk}/").json()["attachments"]],
+    ]
+    return downloads, listed
+
+
+def test_a_countys_files_not_yet_submitted_are_seen_by_that_county_only(
+    working, walk, county_clerk, county_head, section_chief, co_section_staff, leader, auditor
+):
+    attachment = actions.attach(working, by=county_clerk, upload=upload("草稿.pdf", b"%PDF-1.4 draft"))
+    for user in (county_clerk, county_head):
+        assert seen(user, working, attachment) == ([200, 200], [True, True]), user.username
+    for user in (section_chief, co_section_staff, leader, auditor):
+        assert seen(user, working, attachment) == ([404, 404], [False, False]), user.username
+    walk.submit(fresh(working))
+    for user in (county_clerk, section_chief, co_section_staff, leader, auditor):
+        assert seen(user, working, attachment) == ([200, 200], [True, True]), user.username
