@@ -62,8 +62,15 @@ class Plan(models.Model):
     code = models.CharField("文号", max_length=64, unique=True)
     title = models.CharField("标题", max_length=255)
     issuer = models.CharField("发文机关", max_length=64)
-    issued = models.DateField("成文日期")
+    signed = models.DateField("成文日期", help_text="落款日期。")
     published = models.DateField("发布日期", null=True, blank=True)
+    guiding = models.TextField("指导思想", blank=True)
+    goals = models.JSONField(
+        "工作目标", default=list, blank=True, help_text='按年度的目标:[{"year": 2022, "text": "到2022年底,…"}]。'
+    )
+    safeguards = models.JSONField(
+        "保障措施", default=dict, blank=True, help_text='{"heading": 标题, "paragraphs": [各段原文]}。'
+    )
     first_year = models.PositiveSmallIntegerField("起始年度")
     last_year = models.PositiveSmallIntegerField("终止年度")
     report_month = models.PositiveSmallIntegerField("年度报送月", default=10)
@@ -88,6 +95,20 @@ class Plan(models.Model):
     @property
     def years(self):
         return list(range(self.first_year, self.last_year + 1))
+
+
+class PlanUnit(models.Model):
+    """A unit the plan file names, in the file's order: units are shared by plans, their order is each plan's."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="plan_units")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="plan_units")
+    position = models.PositiveSmallIntegerField("排序")
+
+    class Meta:
+        verbose_name = "计划所列单位"
+        verbose_name_plural = "计划所列单位"
+        ordering = ["plan", "position"]
+        constraints = [models.UniqueConstraint(fields=["plan", "unit"], name="plan_unit_unique")]
 
 
 class MeasureGroup(models.Model):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import Max, ProtectedError
 
 from .models import (
     ItemSection,
@@ -21,6 +21,7 @@ from .models import (
     MeasureGroup,
     MeasureSection,
     Plan,
+    PlanUnit,
     Target,
     Unit,
     WorkItem,
@@ -186,12 +187,13 @@ def parse(data):
         "code": plan.text("code", max_length=64),
         "title": plan.text("title", max_length=255),
         "issuer": plan.text("issuer", max_length=64),
-        "issued": plan.date("issued"),
+        "signed": plan.date("signed"),
         "published": plan.date("published", optional=True),
         "first_year": first_year,
         "last_year": last_year,
         "report_month": plan.integer("report_month", minimum=1, maximum=12),
         "report_day": plan.integer("report_day", minimum=1, maximum=31),
+        **_parse_document(plan, range(first_year, last_year + 1)),
     }
     coordinator = plan.text("coordinator", max_length=64)
     years = range(first_year, last_year + 1)
@@ -314,6 +316,24 @@ def parse(data):
     }
 
 
+def _parse_document(plan, years):
+    """The document's own parts around the task list: 指导思想, 工作目标 by year, 保障措施 (all optional)."""
+    guiding = plan.text("guiding", required=False) if plan.value.get("guiding") is not None else ""
+    goals = []
+    if plan.value.get("goals") is not None:
+        for goal in plan.children("goals", allow_empty=True):
+            year = goal.integer("year", minimum=years[0], maximum=years[-1])
+            goals.append({"year": year, "text": goal.text("text")})
+        goal_years = [goal["year"] for goal in goals]
+        if goal_years != sorted(set(goal_years)):
+            raise PlanFileError(plan.at("goals"), "应按年度递增,每年一条")
+    safeguards = {}
+    if plan.value.get("safeguards") is not None:
+        block = plan.child("safeguards")
+        safeguards = {"heading": block.text("heading", max_length=255), "paragraphs": block.strings("paragraphs")}
+    return {"guiding": guiding, "goals": goals, "safeguards": safeguards}
+
+
 def _check_sections(reader, key, names, known):
     for i, name in enumerate(names):
         if name not in known:
@@ -385,17 +405,14 @@ class _Writer:
 def load(parsed):
     """Write a parsed plan to the database; return a LoadReport. Idempotent by natural keys."""
     writer = _Writer()
-    units = {}
-    units_data = parsed["units"]
-    rows = [(Unit.Kind.CITY, units_data["city"], "")]
-    rows += [(Unit.Kind.SECTION, section["name"], section["full_name"]) for section in units_data["sections"]]
-    rows += [(Unit.Kind.COUNTY, name, "") for name in units_data["counties"]]
-    for position, (kind, name, full_name) in enumerate(rows):
-        units[name] = writer.upsert(Unit, {"name": name}, {"kind": kind, "full_name": full_name, "position": position})
+    units = _write_units(writer, parsed["units"])
 
     plan_data = dict(parsed["plan"])
     plan_data["coordinator"] = units[plan_data["coordinator"]]
     plan = writer.upsert(Plan, {"code": plan_data.pop("code")}, plan_data)
+    for position, unit in enumerate(units.values()):
+        writer.upsert(PlanUnit, {"plan": plan, "unit": unit}, {"position": position})
+    writer.delete_others(plan.plan_units.exclude(unit__in=units.values()))
 
     groups = {}
     for position, group in enumerate(parsed["groups"]):
@@ -453,6 +470,39 @@ def load(parsed):
     return writer.report
 
 
+def _write_units(writer, units_data):
+    """The file's units by name, created when new. Units are shared by every plan, so a plan file never
+    renames, reorders or deletes them; a name already used by a unit of another kind is refused."""
+    rows = [("units.city", Unit.Kind.CITY, units_data["city"], "")]
+    rows += [
+        (f"units.sections[{i}]", Unit.Kind.SECTION, section["name"], section["full_name"])
+        for i, section in enumerate(units_data["sections"])
+    ]
+    rows += [(f"units.counties[{i}]", Unit.Kind.COUNTY, name, "") for i, name in enumerate(units_data["counties"])]
+    existing = {unit.name: unit for unit in Unit.objects.filter(name__in=[name for _, _, name, _ in rows])}
+    last_position = Unit.objects.aggregate(last=Max("position"))["last"]
+    next_position = 0 if last_position is None else last_position + 1
+    units = {}
+    for place, kind, name, full_name in rows:
+        unit = existing.get(name)
+        if unit is None:
+            unit = Unit.objects.create(name=name, kind=kind, full_name=full_name, position=next_position)
+            next_position += 1
+            writer.report.created += 1
+        elif unit.kind != kind:
+            raise PlanFileError(
+                place,
+                f"单位 {name!r} 已是{unit.get_kind_display()},不能再作为{Unit.Kind(kind).label}(单位由各计划共用)",
+            )
+        elif full_name and unit.full_name != full_name:
+            # An empty full name leaves the one another plan gave.
+            unit.full_name = full_name
+            unit.save(update_fields=["full_name"])
+            writer.report.updated += 1
+        units[name] = unit
+    return units
+
+
 _ITEM_FIELDS = [
     "measure_text",
     "path_text",
@@ -500,24 +550,29 @@ def export(plan):
         )
         .order_by("number")
     )
-    sections = Unit.objects.sections()
+    units = [link.unit for link in plan.plan_units.select_related("unit").order_by("position")]
     return {
         "plan": {
             "code": plan.code,
             "title": plan.title,
             "issuer": plan.issuer,
-            "issued": plan.issued.isoformat(),
+            "signed": plan.signed.isoformat(),
             "published": plan.published.isoformat() if plan.published else None,
             "first_year": plan.first_year,
             "last_year": plan.last_year,
             "report_month": plan.report_month,
             "report_day": plan.report_day,
             "coordinator": plan.coordinator.name if plan.coordinator else None,
+            "guiding": plan.guiding,
+            "goals": plan.goals,
+            "safeguards": plan.safeguards or None,
         },
         "units": {
-            "city": Unit.objects.get(kind=Unit.Kind.CITY).name,
-            "sections": [{"name": unit.name, "full_name": unit.full_name} for unit in sections],
-            "counties": [unit.name for unit in Unit.objects.counties()],
+            "city": next((unit.name for unit in units if unit.kind == Unit.Kind.CITY), None),
+            "sections": [
+                {"name": unit.name, "full_name": unit.full_name} for unit in units if unit.kind == Unit.Kind.SECTION
+            ],
+            "counties": [unit.name for unit in units if unit.kind == Unit.Kind.COUNTY],
         },
         "groups": [{"number": group.number, "title": group.title} for group in plan.groups.all()],
         "measures": [

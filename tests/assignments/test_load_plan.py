@@ -152,7 +152,7 @@ MALFORMED = [
     pytest.param(lambda d: d["measures"][1]["items"][1].update(code="1a"), "编号 1a 重复", id="duplicate code"),
     pytest.param(lambda d: d["measures"][4].update(number=7), "measures[4].number", id="measure out of order"),
     pytest.param(lambda d: d["measures"][4].update(group="六"), "第 5 项重点任务 的 group", id="unknown group"),
-    pytest.param(lambda d: d["plan"].update(issued="2022-13-01"), "plan.issued", id="bad date"),
+    pytest.param(lambda d: d["plan"].update(signed="2022-13-01"), "plan.signed", id="bad date"),
     pytest.param(lambda d: d.pop("units"), "units: 缺少此项", id="no units"),
 ]  # fmt: skip
 
