@@ -24,6 +24,9 @@ class Event(models.Model):
         COUNTERSIGN = "countersign", "会签"
         REASSIGN = "reassign", "转办"
         CANCEL = "cancel", "撤销"
+        EXTEND = "extend", "延期"
+        URGE = "urge", "催办"
+        ACKNOWLEDGE = "acknowledge", "签收"
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="events")
     sequence = models.PositiveIntegerField("序号")
@@ -73,3 +76,19 @@ class Checkpoint(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.chains}/{self.events}"
+
+
+class CalendarOverride(models.Model):
+    """The bureau's own word on one day, over the national calendar: a working day or a rest day."""
+
+    date = models.DateField("日期", unique=True)
+    working = models.BooleanField("上班", help_text="勾选为工作日,不勾选为休息日。")
+    note = models.CharField("说明", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "工作日调整"
+        verbose_name_plural = "工作日调整"
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {'上班' if self.working else '休息'}"
