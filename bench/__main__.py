@@ -127,7 +127,7 @@ def bench_lifecycle(count):
     round_ = Round.objects.create(plan=Plan.objects.get(), year=2025)
     clerks, chiefs = people()
     items = WorkItem.objects.filter(first_year__lte=2025, last_year__gte=2025).prefetch_related(
-        "item_sections", "targets", "measure__measure_sections"
+        "item_sections", "indicators", "measure__measure_sections"
     )
     pairs = iter([(item, county) for item in items for county in Unit.objects.counties()])
 
@@ -135,7 +135,7 @@ def bench_lifecycle(count):
         """Issue, start, submit, begin_review, accept: each in its own transaction, as in the app."""
         item, county = next(pairs)
         clerk, chief = clerks[county.pk], chiefs[min(item.item_sections.all(), key=lambda s: s.position).unit_id]
-        values = {str(target.pk): "100" for target in item.targets.all()}
+        values = {str(indicator.pk): "100" for indicator in item.indicators.all()}
         a = rounds.issue(round_, item, county, by=chief)
         a = actions.start(a, by=clerk, version=a.version)
         a = actions.submit(a, by=clerk, version=a.version, narrative="bench", indicators=values)

@@ -19,6 +19,7 @@ from permissions.checks import can_issue
 
 from . import bulk, flows, history, tasks
 from .actions import Conflict, Invalid, NotAllowed, acting_unit
+from .calendar import WorkingCalendar
 from .models import Event
 
 logger = logging.getLogger("duban.events")
@@ -108,8 +109,12 @@ def _create(round_, pairs, leads, *, by, unit):
     )
     work_ids = tasks.start([(pk, county.pk) for pk, (_, county) in zip(process_ids, pairs, strict=True)], now)
     rows, events = [], []
+    working, dues = WorkingCalendar(), {}  # the report day and the items' own deadlines, each moved once
     for (item, county), process_id, work_id in zip(pairs, process_ids, work_ids, strict=True):
         key = Assignment.make_key(round_.year, item, county)
+        deadline = round_.due_for(item)
+        if deadline not in dues:
+            dues[deadline] = working.next_working_day(deadline)  # a rest day moves to the next working day
         event = history.next_event(
             key=key,
             count=0,
@@ -128,7 +133,7 @@ def _create(round_, pairs, leads, *, by, unit):
                 "county_id": county.pk,
                 "key": key,
                 "lead_section_id": leads[item.pk],
-                "due": round_.due_for(item),
+                "due": dues[deadline],
                 "process_id": process_id,
                 "task_id": work_id,
                 "event_count": 1,

@@ -2,10 +2,11 @@
 
 import pytest
 
-from assignments.models import Assignment, Measure, Target, Unit
+from assignments.models import Assignment, Indicator, Measure, Unit
 from workflows import actions, rounds
 
-# Measure 7's first row (7a): led by 基政科, with 救助科, 社事科 and 社管科 co-operating, and three targets.
+# Measure 7's first row (7a): led by 基政科, with 救助科, 社事科 and 社管科 co-operating; two indicators
+# (未保站覆盖率 with its 2022 and 2025 targets, 未保工作人员覆盖率 with its 2022 one).
 MEASURE = 7
 ITEM = "7a"
 YEAR = 2024
@@ -22,7 +23,8 @@ def fresh(assignment):
 
 
 def indicators(assignment, value="50"):
-    return {str(target.pk): value for target in Target.objects.filter(item=assignment.item)}
+    """A value for every indicator the assignment's round asks, keyed by indicator id as submit takes them."""
+    return {str(pk): value for pk in Indicator.objects.filter(item=assignment.item).values_list("pk", flat=True)}
 
 
 @pytest.fixture

@@ -101,19 +101,19 @@ def test_submit_checks_the_narrative_and_every_indicator(assignment, walk, count
     assert snapshot(a) == before
 
 
-def test_a_count_target_takes_only_whole_numbers(round_2024, plan, county_clerk, walk):
-    from assignments.models import Assignment, Measure, Target
+def test_a_count_indicator_takes_only_whole_numbers(plan, county_clerk, walk):
+    from assignments.models import Assignment, Indicator, Measure
     from workflows.rounds import open_round
 
-    open_round(2024, measures=[Measure.objects.get(number=3)])
-    a = Assignment.objects.get(round=round_2024, item__code="3a", county__name="离石区")
+    round_, _ = open_round(2024, measures=[Measure.objects.get(number=4)])
+    a = Assignment.objects.get(round=round_, item__code="4c", county__name="离石区")
     a = walk.start(a)
     values = indicators(a, "12")
-    first = Target.objects.filter(item=a.item).order_by("position").first()
-    assert first.kind == "count"
+    training = Indicator.objects.get(item=a.item, subject="县级每年对村(社区)主干系统培训次数")
+    assert training.kind == "count"
     with pytest.raises(actions.Invalid, match="整数"):
         actions.submit(
-            a, by=county_clerk, version=a.version, narrative="x", indicators={**values, str(first.pk): "10.5"}
+            a, by=county_clerk, version=a.version, narrative="x", indicators={**values, str(training.pk): "2.5"}
         )
     a = actions.submit(a, by=county_clerk, version=a.version, narrative="x", indicators=values)
     assert fresh(a).state == "submitted"

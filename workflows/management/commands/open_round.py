@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from workflows import actions, rounds
+from workflows import actions, calendar, rounds
 
 
 class Command(BaseCommand):
@@ -26,3 +26,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{year} 年度已下达:新建督办事项 {created} 个(本年度共 {total} 个)。")
         else:
             self.stdout.write(f"{year} 年度此前已下达,未新建督办事项(本年度共 {total} 个)。")
+        if note := calendar.unknown_note(year):
+            self.stdout.write(f"注意:{note},报送期限只避开周末。")
