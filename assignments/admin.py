@@ -2,7 +2,19 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from .models import ItemSection, Measure, MeasureGroup, MeasureSection, Plan, Target, Unit, WorkItem
+from .models import (
+    Duty,
+    DutyCounty,
+    Indicator,
+    ItemSection,
+    Measure,
+    MeasureGroup,
+    MeasureSection,
+    Plan,
+    Target,
+    Unit,
+    WorkItem,
+)
 from .selectors import open_assignments
 
 
@@ -66,9 +78,27 @@ class ItemSectionInline(admin.TabularInline):
     extra = 0
 
 
-class TargetInline(admin.TabularInline):
-    model = Target
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
     extra = 0
+    show_change_link = True  # its targets are edited on the indicator's own page
+
+
+class DutyInline(admin.TabularInline):
+    model = Duty
+    extra = 0
+    show_change_link = True  # its counties are edited on the duty's own page
+
+
+class DutyCountyInline(admin.TabularInline):
+    model = DutyCounty
+    extra = 0
+
+
+@admin.register(Duty)
+class DutyAdmin(admin.ModelAdmin):
+    list_display = ["item", "text", "first_year", "last_year"]
+    inlines = [DutyCountyInline]
 
 
 @admin.register(WorkItem)
@@ -76,4 +106,17 @@ class WorkItemAdmin(admin.ModelAdmin):
     list_display = ["code", "measure", "deadline_text", "first_year", "last_year", "sections_text"]
     list_filter = ["measure__group", "first_year", "last_year"]
     search_fields = ["code", "measure_text", "path_text"]
-    inlines = [ItemSectionInline, TargetInline]
+    inlines = [ItemSectionInline, IndicatorInline, DutyInline]
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    extra = 0
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["subject", "item", "unit", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["subject", "item__code"]
+    inlines = [TargetInline]

@@ -1,7 +1,9 @@
-"""The plan and its work: units, the plan's groups, measures, work items and targets, rounds,
-assignments with their state field, submissions, attachments and countersign opinions."""
+"""The plan and its work: units, the plan's groups, measures, work items with their indicators, targets
+and duties of named counties, rounds, assignments with their state field, submissions, attachments and
+countersign opinions."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -225,6 +227,10 @@ class WorkItem(models.Model):
         """The row's sections, lead first (uses prefetched `item_sections` when present)."""
         return [link.unit for link in self.item_sections.all()]
 
+    def asks(self, year):
+        """What the round of `year` asks: one `Ask` per indicator (uses prefetched `indicators__targets`)."""
+        return [indicator.ask(year) for indicator in self.indicators.all()]
+
 
 class ItemSection(models.Model):
     item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="item_sections")
@@ -248,48 +254,180 @@ class ItemSection(models.Model):
         return self.position == 0
 
 
-class Target(models.Model):
-    """A quantitative indicator read from a work item's text, which every county reports on."""
-
-    class Comparator(models.TextChoices):
-        AT_LEAST = ">=", "不低于"
-        AT_MOST = "<=", "不高于"
-        EQUAL = "=", "达到"
+class Indicator(models.Model):
+    """What a county reports one value of in each round: a subject with its unit and kind, read from a
+    work item's text. Its targets say what the value is judged against, year by year."""
 
     class Kind(models.TextChoices):
         PERCENT = "percent", "百分比"
-        COUNT = "count", "数量(整数)"
+        COUNT = "count", "个数(整数)"
         QUANTITY = "quantity", "数值"
+        AVERAGE = "average", "平均数"
 
-    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="targets")
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="indicators")
     position = models.PositiveSmallIntegerField("排序")
     subject = models.CharField("指标", max_length=128)
-    comparator = models.CharField("比较", max_length=2, choices=Comparator.choices)
-    value = models.DecimalField("目标值", max_digits=12, decimal_places=2)
     unit = models.CharField("单位", max_length=16)
     kind = models.CharField("类型", max_length=16, choices=Kind.choices)
-    year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
-    text = models.CharField("原文", max_length=255)
 
     class Meta:
         verbose_name = "量化指标"
         verbose_name_plural = "量化指标"
         ordering = ["item", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["item", "position"], name="target_position_unique"),
+            models.UniqueConstraint(fields=["item", "position"], name="indicator_position_unique"),
+            models.UniqueConstraint(fields=["item", "subject"], name="indicator_subject_unique"),
         ]
 
     def __str__(self):
-        return f"{self.label}{self.get_comparator_display()}{self.value_display}"
+        return self.subject
+
+    def ask(self, year):
+        """What the round of `year` asks of this indicator (uses prefetched `targets` when present)."""
+        targets = list(self.targets.all())
+        due = [target for target in targets if target.year is not None and target.year <= year]
+        later = sorted((target for target in targets if target.year is not None and target.year > year), key=_year)
+        standing = next((target for target in targets if target.year is None), None)
+        return Ask(self, year, max(due, key=_year) if due else standing, later)
+
+
+def _year(target):
+    return target.year
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a round asks of one indicator: one value, judged against the target in force that year (the
+    latest target due by then, else the standing or yearly one; None before the first is due), with the
+    later targets shown as context."""
+
+    indicator: Indicator
+    year: int
+    target: "Target | None"
+    later: list
 
     @property
-    def label(self):
-        """The subject, with the year the figure is for when the text gives one."""
-        return f"{self.subject}({self.year} 年)" if self.year else self.subject
+    def coming(self):
+        """The next target, when none is in force yet."""
+        return self.later[0] if self.target is None and self.later else None
+
+    @property
+    def description(self):
+        """The target in force and those to come, as the form and the page say it."""
+        if self.target is not None:
+            parts = [f"目标:{self.target.phrase}"]
+        elif self.later:
+            parts = [f"{self.year} 年尚无目标,对照 {self.later[0].year} 年目标:{self.later[0].phrase}"]
+        else:
+            parts = ["无量化目标"]
+        upcoming = self.later[1:] if self.target is None else self.later
+        if upcoming:
+            parts.append("此后:" + ";".join(f"{target.year} 年 {target.phrase}" for target in upcoming))
+        return ";".join(parts)
+
+
+class Target(models.Model):
+    """What an indicator's value is judged against: from a year on (`year`), standing (no year), or a
+    duty repeated every year (`every_year`, such as 县级每年…不少于2次)."""
+
+    class Comparator(models.TextChoices):
+        AT_LEAST = ">=", "不低于"
+        AT_MOST = "<=", "不高于"
+        EQUAL = "=", "达到"
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
+    # The order of the item's targets as the plan file lists them (across its indicators).
+    position = models.PositiveSmallIntegerField("排序")
+    comparator = models.CharField("比较", max_length=2, choices=Comparator.choices)
+    value = models.DecimalField("目标值", max_digits=12, decimal_places=2)
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True, help_text="目标所指的年度;空为长期目标。")
+    every_year = models.BooleanField("每年", default=False, help_text="每年都须达到的目标(如“每年…不少于2次”)。")
+    text = models.CharField("原文", max_length=255)
+
+    class Meta:
+        verbose_name = "指标目标"
+        verbose_name_plural = "指标目标"
+        ordering = ["indicator", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "year"], name="target_year_unique"),
+            models.CheckConstraint(
+                condition=models.Q(every_year=False) | models.Q(year__isnull=True), name="target_yearly_has_no_year"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.subject}{self.phrase}"
 
     @property
     def value_display(self):
-        return f"{plain_number(self.value)}{self.unit}"
+        return f"{plain_number(self.value)}{self.indicator.unit}"
+
+    @property
+    def when(self):
+        return "每年" if self.every_year else f"{self.year} 年" if self.year else "长期"
+
+    @property
+    def phrase(self):
+        """ "不低于 40%(2022 年)", "每年不低于 2次"."""
+        if self.every_year:
+            return f"每年{self.get_comparator_display()} {self.value_display}"
+        return f"{self.get_comparator_display()} {self.value_display}({self.when})"
+
+    def met_by(self, value):
+        if self.comparator == self.Comparator.AT_LEAST:
+            return value >= self.value
+        if self.comparator == self.Comparator.AT_MOST:
+            return value <= self.value
+        return value == self.value
+
+
+class Duty(models.Model):
+    """A part of a work item the document asks of named counties in named years (11b: 临县、石楼县、兴县
+    sum up relocation-community governance in 2022)."""
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="duties")
+    position = models.PositiveSmallIntegerField("排序")
+    text = models.TextField("原文")
+    first_year = models.PositiveSmallIntegerField("起始年度")
+    last_year = models.PositiveSmallIntegerField("终止年度")
+    counties = models.ManyToManyField(Unit, through="DutyCounty", related_name="duties", verbose_name="县级民政局")
+
+    class Meta:
+        verbose_name = "点名任务"
+        verbose_name_plural = "点名任务"
+        ordering = ["item", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "position"], name="duty_position_unique"),
+            models.CheckConstraint(
+                condition=models.Q(first_year__lte=models.F("last_year")), name="duty_years_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def years(self):
+        return list(range(self.first_year, self.last_year + 1))
+
+    def ordered_counties(self):
+        """The named counties in the document's order (uses prefetched `duty_counties` when present)."""
+        return [link.unit for link in self.duty_counties.all()]
+
+
+class DutyCounty(models.Model):
+    duty = models.ForeignKey(Duty, on_delete=models.CASCADE, related_name="duty_counties")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField("排序")
+
+    class Meta:
+        verbose_name = "点名县"
+        verbose_name_plural = "点名县"
+        ordering = ["duty", "position"]
+        constraints = [models.UniqueConstraint(fields=["duty", "unit"], name="duty_county_unique")]
+
+    def __str__(self):
+        return f"{self.duty.item.code} {self.unit.name}"
 
 
 class Round(models.Model):
@@ -441,6 +579,7 @@ class Submission(models.Model):
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
     number = models.PositiveSmallIntegerField("第几次报送")
     narrative = models.TextField("工作情况")
+    notable = models.TextField("重要事项", blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField("报送时间", default=timezone.now)
 
@@ -457,24 +596,36 @@ class Submission(models.Model):
 
 
 class IndicatorValue(models.Model):
+    """A county's value of one indicator in one submission, with the target it was judged against: the one
+    in force in the round's year when it was submitted (None when none was yet), kept so that a later
+    change of the plan's targets does not rewrite a judgement already made."""
+
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="values")
-    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="+")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    target = models.ForeignKey(
+        Target, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="对照目标"
+    )
     value = models.DecimalField("填报值", max_digits=14, decimal_places=2)
 
     class Meta:
         verbose_name = "指标填报值"
         verbose_name_plural = "指标填报值"
-        ordering = ["submission", "target__position"]
+        ordering = ["submission", "indicator__position"]
         constraints = [
-            models.UniqueConstraint(fields=["submission", "target"], name="indicator_value_unique"),
+            models.UniqueConstraint(fields=["submission", "indicator"], name="indicator_value_unique"),
         ]
 
     def __str__(self):
-        return f"{self.target.label}:{self.value_display}"
+        return f"{self.indicator.subject}:{self.value_display}"
 
     @property
     def value_display(self):
-        return f"{plain_number(self.value)}{self.target.unit}"
+        return f"{plain_number(self.value)}{self.indicator.unit}"
+
+    @property
+    def met(self):
+        """Whether the value meets the target it was judged against; None without one."""
+        return None if self.target is None else self.target.met_by(self.value)
 
 
 class Attachment(models.Model):

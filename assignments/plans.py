@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Max, ProtectedError
+from django.db.models import F, Max, ProtectedError
 
 from .models import (
+    Duty,
+    DutyCounty,
+    Indicator,
     ItemSection,
     Measure,
     MeasureGroup,
@@ -257,31 +260,8 @@ def parse(data):
             notes = item.items("notes", allow_empty=True)
             if any(not isinstance(note, str) for note in notes):
                 raise PlanFileError(item.at("notes"), "应为字符串数组")
-            targets = []
-            for target in item.children("targets", allow_empty=True):
-                target_year = target.integer("year", optional=True, minimum=first_year, maximum=last_year)
-                if target_year is not None and target_year not in item_years:
-                    raise PlanFileError(
-                        target.at("year"), f"应在本行的年度 {item_years[0]}–{item_years[-1]} 之内,而非 {target_year}"
-                    )
-                text = target.text("text", max_length=255)
-                if _squeeze(text) not in _squeeze(path_text):
-                    raise PlanFileError(target.at("text"), f"在本行的工作路径及任务指标中找不到:{text!r}")
-                targets.append(
-                    {
-                        "subject": target.text("subject", max_length=128),
-                        "comparator": target.choice("comparator", Target.Comparator.values),
-                        "value": target.decimal(
-                            "value", max_digits=_VALUE.max_digits, decimal_places=_VALUE.decimal_places
-                        ),
-                        "unit": target.text("unit", max_length=16),
-                        "kind": target.choice("kind", Target.Kind.values),
-                        "year": target_year,
-                        "text": text,
-                    }
-                )
-                if targets[-1]["kind"] == Target.Kind.PERCENT and targets[-1]["value"] > 100:
-                    raise PlanFileError(target.at("value"), "百分比不能超过 100")
+            targets = _parse_targets(item, path_text, item_years, first_year, last_year)
+            duties = _parse_duties(item, path_text, item_years, counties)
             items.append(
                 {
                     "code": code,
@@ -295,6 +275,7 @@ def parse(data):
                     "sections": item_sections,
                     "notes": notes,
                     "targets": targets,
+                    "duties": duties,
                 }
             )
         measures.append(
@@ -332,6 +313,74 @@ def _parse_document(plan, years):
         block = plan.child("safeguards")
         safeguards = {"heading": block.text("heading", max_length=255), "paragraphs": block.strings("paragraphs")}
     return {"guiding": guiding, "goals": goals, "safeguards": safeguards}
+
+
+def _parse_targets(item, path_text, item_years, first_year, last_year):
+    """The row's targets, in the file's order. Targets of one subject are one indicator (asked once a
+    round): they share its unit and kind and differ in year; `every_year` marks a yearly duty."""
+    targets = []
+    indicators = {}
+    for target in item.children("targets", allow_empty=True):
+        target_year = target.integer("year", optional=True, minimum=first_year, maximum=last_year)
+        if target_year is not None and target_year not in item_years:
+            raise PlanFileError(
+                target.at("year"), f"应在本行的年度 {item_years[0]}–{item_years[-1]} 之内,而非 {target_year}"
+            )
+        every_year = target.value.get("every_year", False)
+        if not isinstance(every_year, bool):
+            raise PlanFileError(target.at("every_year"), "应为 true 或 false")
+        if every_year and target_year is not None:
+            raise PlanFileError(target.at("every_year"), "每年目标不能再写年度(year 应为 null)")
+        text = target.text("text", max_length=255)
+        if _squeeze(text) not in _squeeze(path_text):
+            raise PlanFileError(target.at("text"), f"在本行的工作路径及任务指标中找不到:{text!r}")
+        parsed = {
+            "subject": target.text("subject", max_length=128),
+            "comparator": target.choice("comparator", Target.Comparator.values),
+            "value": target.decimal("value", max_digits=_VALUE.max_digits, decimal_places=_VALUE.decimal_places),
+            "unit": target.text("unit", max_length=16),
+            "kind": target.choice("kind", Indicator.Kind.values),
+            "year": target_year,
+            "every_year": every_year,
+            "text": text,
+        }
+        if parsed["kind"] == Indicator.Kind.PERCENT and parsed["value"] > 100:
+            raise PlanFileError(target.at("value"), "百分比不能超过 100")
+        first = indicators.setdefault(parsed["subject"], parsed)
+        if (first["unit"], first["kind"]) != (parsed["unit"], parsed["kind"]):
+            raise PlanFileError(
+                target.at("unit"),
+                f"同一指标“{parsed['subject']}”的单位和类型应一致({first['unit']}、{first['kind']})",
+            )
+        if any(other["subject"] == parsed["subject"] and other["year"] == target_year for other in targets):
+            when = f"{target_year} 年" if target_year else "不写年度"
+            raise PlanFileError(target.at("year"), f"指标“{parsed['subject']}”已有{when}的目标")
+        targets.append(parsed)
+    return targets
+
+
+def _parse_duties(item, path_text, item_years, counties):
+    """Parts of the row the document asks of named counties in named years (optional `duties`)."""
+    if item.value.get("duties") is None:
+        return []
+    duties = []
+    for duty in item.children("duties"):
+        names = duty.strings("counties")
+        for i, name in enumerate(names):
+            if name not in counties:
+                raise PlanFileError(f"{duty.at('counties')}[{i}]", f"未知的县(市、区) {name!r}")
+        duty_years = duty.items("years")
+        if any(not isinstance(year, int) or isinstance(year, bool) for year in duty_years) or duty_years != list(
+            range(duty_years[0], duty_years[-1] + 1)
+        ):
+            raise PlanFileError(duty.at("years"), "应为连续递增的整数年度")
+        if duty_years[0] not in item_years or duty_years[-1] not in item_years:
+            raise PlanFileError(duty.at("years"), f"应在本行的年度 {item_years[0]}–{item_years[-1]} 之内")
+        text = duty.text("text")
+        if _squeeze(text) not in _squeeze(path_text):
+            raise PlanFileError(duty.at("text"), f"在本行的工作路径及任务指标中找不到:{text!r}")
+        duties.append({"counties": names, "first_year": duty_years[0], "last_year": duty_years[-1], "text": text})
+    return duties
 
 
 def _check_sections(reader, key, names, known):
@@ -461,13 +510,62 @@ def load(parsed):
                 place=f"{place} {item.code} 的 sections",
                 in_use=open_assignments().filter(item=item),
             )
-            for target_position, target in enumerate(item_data["targets"]):
-                writer.upsert(Target, {"item": item, "position": target_position}, target)
-            writer.delete_others(item.targets.filter(position__gte=len(item_data["targets"])))
+            _write_indicators(writer, item, item_data["targets"])
+            _write_duties(writer, item, item_data["duties"], units)
         writer.delete_others(measure.items.exclude(id__in=item_ids))
     writer.delete_others(plan.measures.exclude(id__in=measure_ids))
     writer.delete_others(plan.groups.exclude(number__in=groups))
     return writer.report
+
+
+def _write_indicators(writer, item, targets):
+    """The item's indicators (one per subject, in the order of first mention) and their targets, each
+    found by its natural key: an indicator by subject, a target by its indicator and year. A target
+    or an indicator that submitted values refer to is not deleted (the load is refused)."""
+    grouped = {}
+    for position, target in enumerate(targets):
+        grouped.setdefault(target["subject"], []).append((position, target))
+    writer.delete_others(item.indicators.exclude(subject__in=grouped))
+    wanted = {subject: position for position, subject in enumerate(grouped)}
+    current = dict(item.indicators.values_list("subject", "position"))
+    if any(current.get(subject, position) != position for subject, position in wanted.items()) or any(
+        subject not in current and position in current.values() for subject, position in wanted.items()
+    ):
+        item.indicators.update(position=F("position") + len(wanted) + len(current))  # out of the new order's way
+    for subject, position in wanted.items():
+        first = grouped[subject][0][1]
+        indicator = writer.upsert(
+            Indicator,
+            {"item": item, "subject": subject},
+            {"position": position, "unit": first["unit"], "kind": first["kind"]},
+        )
+        kept = []
+        for target_position, target in grouped[subject]:
+            values = {key: target[key] for key in ("comparator", "value", "every_year", "text")}
+            kept.append(
+                writer.upsert(
+                    Target, {"indicator": indicator, "year": target["year"]}, {**values, "position": target_position}
+                ).pk
+            )
+        writer.delete_others(indicator.targets.exclude(pk__in=kept))
+
+
+def _write_duties(writer, item, duties, units):
+    """The item's duties of named counties, by position, with their counties in the document's order."""
+    for position, data in enumerate(duties):
+        duty = writer.upsert(
+            Duty,
+            {"item": item, "position": position},
+            {"text": data["text"], "first_year": data["first_year"], "last_year": data["last_year"]},
+        )
+        links = DutyCounty.objects.filter(duty=duty)
+        if [link.unit.name for link in links.select_related("unit")] != data["counties"]:
+            writer.delete_others(links)
+            DutyCounty.objects.bulk_create(
+                DutyCounty(duty=duty, unit=units[name], position=index) for index, name in enumerate(data["counties"])
+            )
+            writer.report.created += len(data["counties"])
+    writer.delete_others(item.duties.filter(position__gte=len(duties)))
 
 
 def _write_units(writer, units_data):
@@ -546,7 +644,8 @@ def export(plan):
         .prefetch_related(
             "measure_sections__unit",
             "items__item_sections__unit",
-            "items__targets",
+            "items__indicators__targets",
+            "items__duties__duty_counties__unit",
         )
         .order_by("number")
     )
@@ -600,20 +699,33 @@ def _export_item(item):
         "final_due": item.final_due.isoformat() if item.final_due else None,
         "sections_text": item.sections_text,
         "counties": "all",
+        **({"duties": [_export_duty(duty) for duty in item.duties.all()]} if item.duties.all() else {}),
         "sections": [unit.name for unit in item.ordered_sections()],
         "targets": [
             {
-                "subject": target.subject,
+                "subject": target.indicator.subject,
                 "comparator": target.comparator,
                 "value": plain_number(target.value),
-                "unit": target.unit,
-                "kind": target.kind,
+                "unit": target.indicator.unit,
+                "kind": target.indicator.kind,
                 "year": target.year,
+                **({"every_year": True} if target.every_year else {}),
                 "text": target.text,
             }
-            for target in item.targets.all()
+            for target in sorted(
+                (target for indicator in item.indicators.all() for target in indicator.targets.all()),
+                key=lambda target: target.position,
+            )
         ],
         "notes": item.notes,
+    }
+
+
+def _export_duty(duty):
+    return {
+        "counties": [unit.name for unit in duty.ordered_counties()],
+        "years": duty.years,
+        "text": duty.text,
     }
 
 

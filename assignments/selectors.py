@@ -9,6 +9,7 @@ from .models import (
     Assignment,
     Attachment,
     Countersign,
+    Duty,
     IndicatorValue,
     ItemSection,
     Measure,
@@ -51,10 +52,12 @@ def plan_overview(plan):
 
 
 def measure_detail(plan, number):
-    """One measure with its items, each item's sections (lead first) and targets; 404 if absent."""
+    """One measure with its items, each item's sections (lead first), indicators with their targets, and
+    duties of named counties; 404 if absent."""
     items = WorkItem.objects.prefetch_related(
         Prefetch("item_sections", queryset=ItemSection.objects.select_related("unit")),
-        "targets",
+        "indicators__targets",
+        Prefetch("duties", queryset=Duty.objects.prefetch_related("counties")),
     )
     measure = (
         Measure.objects.filter(plan=plan, number=number)
@@ -104,10 +107,11 @@ def attachments_for(user, attachments):
 
 def assignment_detail(queryset, pk, *, viewer):
     """One assignment (from an already scoped queryset) with its submissions, values, the attachments
-    `viewer` may see, countersign opinions and the item's targets and sections; 404 when it is not in
-    the queryset."""
+    `viewer` may see, countersign opinions, the item's sections, what its round asks (`asks`: one
+    `Ask` per indicator, with the target in force) and the county's own duties that year (`duties`);
+    404 when it is not in the queryset."""
     submissions = Submission.objects.select_related("author").prefetch_related(
-        Prefetch("values", queryset=IndicatorValue.objects.select_related("target")),
+        Prefetch("values", queryset=IndicatorValue.objects.select_related("indicator", "target__indicator")),
         Prefetch("attachments", queryset=Attachment.objects.order_by("created", "pk")),
     )
     assignment = (
@@ -121,13 +125,23 @@ def assignment_detail(queryset, pk, *, viewer):
             ),
             Prefetch("countersigns", queryset=Countersign.objects.select_related("section", "author")),
             Prefetch("item__item_sections", queryset=ItemSection.objects.select_related("unit")),
-            "item__targets",
+            "item__indicators__targets",
         )
         .first()
     )
     if assignment is None:
         raise Http404("没有这个督办事项")
+    assignment.asks = assignment.item.asks(assignment.round.year)
+    assignment.duties = list(duties_of(assignment))
     return assignment
+
+
+def duties_of(assignment):
+    """The parts of the assignment's item that the document asks of its county in its year."""
+    year = assignment.round.year
+    return Duty.objects.filter(
+        item_id=assignment.item_id, counties=assignment.county_id, first_year__lte=year, last_year__gte=year
+    )
 
 
 def round_summary(queryset, plan):
@@ -164,12 +178,14 @@ def changes(submission, previous):
     found = []
     if submission.narrative != previous.narrative:
         found.append(_change("工作情况", previous.narrative, submission.narrative))
-    before = {value.target_id: value for value in previous.values.all()}
+    if submission.notable != previous.notable:
+        found.append(_change("重要事项", previous.notable or "—", submission.notable or "—"))
+    before = {value.indicator_id: value for value in previous.values.all()}
     for value in submission.values.all():
-        old = before.get(value.target_id)
+        old = before.get(value.indicator_id)
         if old is None or old.value != value.value:
             found.append(
-                _change(value.target.label, plain_number(old.value) if old else "—", plain_number(value.value))
+                _change(value.indicator.subject, plain_number(old.value) if old else "—", plain_number(value.value))
             )
     for attachment in submission.attachments.all():  # the files this submission added
         found.append(_change("附件", "—", f"新增 {attachment.name}"))

@@ -45,7 +45,7 @@ def test_a_county_submits_and_its_section_accepts_in_the_browser(
 
     form = page.locator("form.duban-action--submit")
     form.locator("textarea[name=narrative]").fill("全部乡镇已设未保站。")
-    for field in form.locator("input[name^=target_]").all():
+    for field in form.locator("input[name^=indicator_]").all():
         field.fill("100")
     form.locator("button").click()
     expect(page.locator("h1 .duban-state")).to_have_text("已报送")

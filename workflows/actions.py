@@ -22,8 +22,10 @@ from assignments.models import (
     Countersign,
     IndicatorValue,
     Measure,
+    Round,
     Submission,
     Unit,
+    WorkItem,
     plain_number,
 )
 from permissions import roles
@@ -135,13 +137,21 @@ def start(assignment, *, by, version, comment=""):
     who=COUNTY,
     fields=[
         Field("narrative", "text", "工作情况", max_length=20000),
-        Field("indicators", "indicators", "指标填报值", required=False, help="{指标 id: 数值},须覆盖本事项全部指标"),
+        Field(
+            "indicators", "indicators", "指标填报值", required=False,
+            help="{指标 id: 数值},须覆盖本年度要报送的全部指标(见事项的 targets)",
+        ),
+        Field(
+            "notable", "text", "重要事项", required=False, max_length=5000,
+            help="需要市局知道的重要情况、问题或建议(可不填)",
+        ),
         COMMENT,
     ],
     move=to_review,
-)
-def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
-    """The county submits its report: a narrative, one value per target, and its attachments.
+)  # fmt: skip
+def submit(assignment, *, by, version, narrative, indicators=None, notable="", comment=""):
+    """The county submits its report: a narrative, one value per indicator the round asks (each judged
+    against the target in force that year), notable matters (重要事项) if any, and its attachments.
 
     Attachments are cumulative: a submission carries every file of the earlier ones and those uploaded
     since; once submitted, a file stays part of the record.
@@ -149,16 +159,20 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
     with _action(assignment, "submit", by, version) as act:
         row = act.row
         narrative = _required(narrative, "请填写工作情况", "narrative")
+        notable = "" if values.is_blank(notable) else notable
+        item = WorkItem.objects.prefetch_related("indicators__targets").get(pk=row.item_id)
+        year = Round.objects.filter(pk=row.round_id).values_list("year", flat=True).get()
         try:
-            reported = values.indicator_values(row.item_id, indicators or {})
+            reported = values.indicator_values(item.asks(year), indicators or {})
         except values.Refused as error:
             raise Invalid(str(error), field="indicators") from None
         number = Submission.objects.filter(assignment=row).count() + 1
         submission = Submission.objects.create(
-            assignment=row, number=number, narrative=narrative, author=by, created=act.now
+            assignment=row, number=number, narrative=narrative, notable=notable, author=by, created=act.now
         )
         IndicatorValue.objects.bulk_create(
-            IndicatorValue(submission=submission, target=target, value=value) for target, value in reported
+            IndicatorValue(submission=submission, indicator=ask.indicator, target=ask.target, value=value)
+            for ask, value in reported
         )
         files = list(Attachment.objects.filter(assignment=row).order_by("pk").values_list("pk", "sha256", "submission"))
         pending = [pk for pk, _, first_submitted in files if first_submitted is None]
@@ -169,7 +183,9 @@ def submit(assignment, *, by, version, narrative, indicators=None, comment=""):
         snapshot = {
             "submission": number,
             "narrative": narrative,
-            "indicators": {str(target.pk): plain_number(value) for target, value in reported},
+            "notable": notable,
+            "indicators": {str(ask.indicator.pk): plain_number(value) for ask, value in reported},
+            "targets": {str(ask.indicator.pk): ask.target.pk if ask.target else None for ask, value in reported},
         }
         act.finish(comment=comment, snapshot=snapshot, attachments=attachments)
     return act.row

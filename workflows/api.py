@@ -312,7 +312,7 @@ class PlanView(APIView):
     def get(self, request):
         plan = selectors.current_plan()
         items = WorkItem.objects.prefetch_related(
-            Prefetch("item_sections", queryset=ItemSection.objects.select_related("unit")), "targets"
+            Prefetch("item_sections", queryset=ItemSection.objects.select_related("unit")), "indicators__targets"
         )
         measures = plan.measures.select_related("group").prefetch_related(
             Prefetch("measure_sections", queryset=MeasureSection.objects.select_related("unit")),

@@ -15,22 +15,25 @@ class TextField(forms.CharField):
 
 class ActionForm(forms.Form):
     """The form of one action, derived from its fields in the registry. Every action form carries the
-    version the user saw, so a stale page is refused. `targets` are the item's indicators (for an
-    `indicators` field), `colleagues` the people an assignment may be handed to (for a `user` field)."""
+    version the user saw, so a stale page is refused. `asks` is what the round asks (`WorkItem.asks`:
+    one value per indicator, for an `indicators` field), `colleagues` the people an assignment may be
+    handed to (for a `user` field)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, data=None, *, entry, targets=(), colleagues=(), **kwargs):
+    def __init__(self, data=None, *, entry, asks=(), colleagues=(), **kwargs):
         super().__init__(data, **kwargs)
         self.entry = entry
-        self.targets = list(targets)
+        self.asks = list(asks)
         for spec in entry.fields:
             if spec.kind == "indicators":
-                for target in self.targets:
-                    self.fields[f"target_{target.pk}"] = forms.CharField(
-                        label=f"{target.label}:目标 {target.get_comparator_display()} {target.value_display}",
+                for ask in self.asks:
+                    self.fields[f"indicator_{ask.indicator.pk}"] = forms.CharField(
+                        label=f"{ask.indicator.subject}({ask.indicator.unit})",
+                        help_text=ask.description,
                         max_length=32,
-                        error_messages={"required": f"请填写指标:{target.label}"},
+                        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                        error_messages={"required": f"请填写指标:{ask.indicator.subject}"},
                     )
             else:
                 self.fields[spec.name] = _field(spec, colleagues)
@@ -40,7 +43,9 @@ class ActionForm(forms.Form):
         data = {"version": self.cleaned_data["version"]}
         for spec in self.entry.fields:
             if spec.kind == "indicators":
-                data[spec.name] = {str(t.pk): self.cleaned_data[f"target_{t.pk}"] for t in self.targets}
+                data[spec.name] = {
+                    str(ask.indicator.pk): self.cleaned_data[f"indicator_{ask.indicator.pk}"] for ask in self.asks
+                }
             else:
                 data[spec.name] = self.cleaned_data[spec.name]
         return data

@@ -11,6 +11,7 @@ from assignments.models import (
     Assignment,
     Attachment,
     Countersign,
+    Indicator,
     Measure,
     Round,
     State,
@@ -37,12 +38,57 @@ class ConflictSerializer(ErrorSerializer):
     state = serializers.ChoiceField(choices=State.choices, help_text="事项当前的状态")
 
 
-class TargetSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(read_only=True, help_text="指标名称(附年度)")
+class PlanTargetSerializer(serializers.ModelSerializer):
+    year = serializers.IntegerField(allow_null=True, help_text="目标所指的年度;null 为长期目标或每年目标")
+    every_year = serializers.BooleanField(help_text="每年都须达到的目标(如“每年…不少于2次”)")
 
     class Meta:
         model = Target
-        fields = ["id", "subject", "label", "comparator", "value", "unit", "kind", "year"]
+        fields = ["comparator", "value", "year", "every_year", "text"]
+
+
+class PlanIndicatorSerializer(serializers.ModelSerializer):
+    targets = PlanTargetSerializer(many=True, help_text="按年度的目标")
+
+    class Meta:
+        model = Indicator
+        fields = ["id", "subject", "unit", "kind", "targets"]
+
+
+class AskSerializer(serializers.Serializer):
+    """One indicator the round asks, with the target in force that year; its `id` keys the submitted
+    `indicators`."""
+
+    id = serializers.IntegerField(source="indicator.pk", help_text="指标 id:报送时 indicators 的键")
+    subject = serializers.CharField(source="indicator.subject", help_text="指标名称")
+    unit = serializers.CharField(source="indicator.unit", help_text="单位,如 %、个、人")
+    kind = serializers.ChoiceField(
+        source="indicator.kind",
+        choices=Indicator.Kind.choices,
+        help_text="percent 百分比(不超过 100)、count 个数(整数)、quantity 数值、average 平均数(可带两位小数)",
+    )
+    comparator = serializers.ChoiceField(
+        source="target.comparator",
+        choices=Target.Comparator.choices,
+        allow_null=True,
+        default=None,
+        help_text="当年有效目标的比较方式(>= 不低于,<= 不高于,= 达到);当年尚无目标时为 null",
+    )
+    value = serializers.DecimalField(
+        source="target.value", max_digits=12, decimal_places=2, allow_null=True, default=None,
+        help_text="当年有效目标的目标值;当年尚无目标时为 null",
+    )  # fmt: skip
+    year = serializers.IntegerField(
+        source="target.year", allow_null=True, default=None,
+        help_text="当年有效目标所指的年度(目标自该年起有效,直到下一个目标);长期或每年目标为 null",
+    )  # fmt: skip
+    every_year = serializers.BooleanField(
+        source="target.every_year", default=False, help_text="当年有效目标是否为每年都须达到的目标"
+    )
+    text = serializers.CharField(
+        source="target.text", allow_null=True, default=None, help_text="当年有效目标的原文;当年尚无目标时为 null"
+    )
+    later = PlanTargetSerializer(many=True, help_text="此后各年度的目标,仅作参考;当年尚无目标时,第一项即将到期")
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -62,15 +108,32 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 class SubmissionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username")
+    notable = serializers.CharField(help_text="重要事项(可为空)")
     indicators = serializers.SerializerMethodField(help_text="各指标填报值:{指标 id: 数值字符串}")
+    judged = serializers.SerializerMethodField(
+        help_text="各指标对照的当年目标与是否达到:{指标 id: {comparator, value, year, met}};当年尚无目标时为 null"
+    )
     attachments = AttachmentSerializer(many=True, help_text="本次报送新增的附件(之前的附件随之沿用)")
 
     class Meta:
         model = Submission
-        fields = ["number", "narrative", "author", "created", "indicators", "attachments"]
+        fields = ["number", "narrative", "notable", "author", "created", "indicators", "judged", "attachments"]
 
     def get_indicators(self, submission) -> dict[str, str]:
-        return {str(value.target_id): plain_number(value.value) for value in submission.values.all()}
+        return {str(value.indicator_id): plain_number(value.value) for value in submission.values.all()}
+
+    def get_judged(self, submission) -> dict[str, dict | None]:
+        return {
+            str(value.indicator_id): None
+            if value.target is None
+            else {
+                "comparator": value.target.comparator,
+                "value": plain_number(value.target.value),
+                "year": value.target.year,
+                "met": value.met,
+            }
+            for value in submission.values.all()
+        }
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -120,7 +183,13 @@ class AssignmentRowSerializer(serializers.ModelSerializer):
 class AssignmentDetailSerializer(AssignmentRowSerializer):
     key = serializers.CharField(help_text="标识:年度/事项 id/县 id(历史记录的摘要覆盖它,单位或事项改名不变)")
     assignee = serializers.SerializerMethodField(help_text="经办人用户名")
-    targets = TargetSerializer(source="item.targets", many=True, help_text="本事项的量化指标")
+    targets = AskSerializer(
+        source="asks",
+        many=True,
+        help_text="本年度要报送的指标:每个指标一项,带当年有效的目标和此后的目标;其 id 为报送 indicators 的键",
+    )
+    duties = serializers.SerializerMethodField(help_text="本县本年度的点名任务(文件点名本县的部分),原文")
+    measure_body = serializers.CharField(source="item.measure.body", help_text="重点任务的内容(原文)")
     path_text = serializers.CharField(source="item.path_text", help_text="工作路径及任务指标")
     sections = serializers.SerializerMethodField(help_text="责任科室,牵头在前")
     submissions = serializers.SerializerMethodField(help_text="全部报送,最新在前;changes 为与上一次报送相比的改动")
@@ -131,8 +200,8 @@ class AssignmentDetailSerializer(AssignmentRowSerializer):
     )
 
     class Meta(AssignmentRowSerializer.Meta):
-        fields = [*AssignmentRowSerializer.Meta.fields, "key", "assignee", "path_text", "sections", "targets",
-                  "submissions", "attachments", "countersigns", "actions"]  # fmt: skip
+        fields = [*AssignmentRowSerializer.Meta.fields, "key", "assignee", "measure_body", "path_text", "sections",
+                  "targets", "duties", "submissions", "attachments", "countersigns", "actions"]  # fmt: skip
 
     @extend_schema_field(SubmissionWithChangesSerializer(many=True))
     def get_submissions(self, assignment):
@@ -143,6 +212,9 @@ class AssignmentDetailSerializer(AssignmentRowSerializer):
             }
             for submission, changes in selectors.reports(assignment)
         ]
+
+    def get_duties(self, assignment) -> list[str]:
+        return [duty.text for duty in assignment.duties]
 
     def get_assignee(self, assignment) -> str | None:
         return assignment.assignee.username if assignment.assignee_id else None
@@ -182,12 +254,12 @@ class RoundSerializer(serializers.ModelSerializer):
 class PlanItemSerializer(serializers.ModelSerializer):
     years = serializers.ListField(child=serializers.IntegerField(), read_only=True)
     sections = serializers.SerializerMethodField()
-    targets = TargetSerializer(many=True)
+    indicators = PlanIndicatorSerializer(many=True)
 
     class Meta:
         model = WorkItem
         fields = ["id", "code", "measure_text", "path_text", "deadline_text", "years", "final_due", "sections_text",
-                  "sections", "targets"]  # fmt: skip
+                  "sections", "indicators"]  # fmt: skip
 
     def get_sections(self, item) -> list[str]:
         return [link.unit.name for link in sorted(item.item_sections.all(), key=lambda link: link.position)]

@@ -170,8 +170,8 @@ def _action_form(action, assignment, data=None):
     entry = ACTIONS[action]
     kinds = {spec.kind for spec in entry.fields}
     options = {"initial": {"version": assignment.version}, "auto_id": f"id_{action}_%s"}  # ids unique on the page
-    if "indicators" in kinds:
-        options["targets"] = assignment.item.targets.all()
+    if "indicators" in kinds:  # what the round asks: `assignment_detail` has it, the bare row computes it
+        options["asks"] = getattr(assignment, "asks", None) or assignment.item.asks(assignment.round.year)
     if "user" in kinds:
         options["colleagues"] = people_with(roles.WORK, assignment.county_id).exclude(pk=assignment.assignee_id)
     return ActionForm(data, entry=entry, **options)

@@ -7,7 +7,19 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from assignments import plans
-from assignments.models import Assignment, ItemSection, Measure, MeasureSection, Plan, Target, Unit, WorkItem
+from assignments.models import (
+    Assignment,
+    Duty,
+    DutyCounty,
+    Indicator,
+    ItemSection,
+    Measure,
+    MeasureSection,
+    Plan,
+    Target,
+    Unit,
+    WorkItem,
+)
 from workflows import actions, rounds
 
 
@@ -25,7 +37,7 @@ def snapshot():
     """Every row the loader writes, as plain values, to compare before and after."""
     return [
         list(model.objects.order_by("pk").values())
-        for model in (Unit, Plan, Measure, MeasureSection, WorkItem, ItemSection, Target)
+        for model in (Unit, Plan, Measure, MeasureSection, WorkItem, ItemSection, Indicator, Target, Duty, DutyCounty)
     ]
 
 
@@ -104,7 +116,7 @@ def test_a_changed_file_updates_only_what_changed(tmp_path):
     ids = list(WorkItem.objects.order_by("pk").values_list("pk", flat=True))
     output = run("load_plan", str(write(tmp_path, data)))
     assert "更新 1 条" in output
-    target = Target.objects.get(item__code="3a", position=0)
+    target = Target.objects.get(indicator__item__code="3a", position=0)
     assert target.value == 12
     assert [unit.name for unit in WorkItem.objects.get(code="3a").ordered_sections()] == ["社管科", "基政科"]
     assert list(WorkItem.objects.order_by("pk").values_list("pk", flat=True)) == ids
@@ -248,4 +260,4 @@ def test_other_changes_load_while_assignments_are_open(tmp_path, plan):
     data = raw_plan()
     data["measures"][2]["items"][0]["targets"][0]["value"] = "12"
     run("load_plan", str(write(tmp_path, data)))
-    assert Target.objects.get(item__code="3a", position=0).value == 12
+    assert Target.objects.get(indicator__item__code="3a", position=0).value == 12

@@ -216,7 +216,9 @@ def test_plan_and_rounds_are_readable(api, assignment, county_clerk):
     client = api(county_clerk)
     plan = client.get("/api/v1/plan/").json()
     assert len(plan["measures"]) == 21 and [g["number"] for g in plan["groups"]] == ["一", "二", "三", "四", "五"]
-    assert plan["measures"][6]["items"][0]["targets"][0]["subject"] == "乡镇(街道)未保站覆盖率"
+    station = plan["measures"][6]["items"][0]["indicators"][0]
+    assert station["subject"] == "乡镇(街道)未保站覆盖率"
+    assert [(target["year"], target["value"]) for target in station["targets"]] == [(2022, "40.00"), (2025, "100.00")]
     listed = client.get("/api/v1/rounds/").json()
     assert listed == [{"year": 2024, "opened_at": listed[0]["opened_at"], "opened_by": None, "assignments": 2}]
 

@@ -76,7 +76,7 @@ def test_a_county_runs_its_part_through_the_pages(client, assignment, county_cle
     )
     assert upload.status_code == 302
     data = {"version": 2, "narrative": "已完成全部工作"}
-    data.update({f"target_{pk}": "60" for pk in indicators(assignment)})
+    data.update({f"indicator_{pk}": "60" for pk in indicators(assignment)})
     response = client.post(act(assignment, "submit"), data, follow=True)
     assert "已报送" in response.content.decode()
     a = fresh(assignment)
