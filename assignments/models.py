@@ -112,6 +112,9 @@ class PlanUnit(models.Model):
         ordering = ["plan", "position"]
         constraints = [models.UniqueConstraint(fields=["plan", "unit"], name="plan_unit_unique")]
 
+    def __str__(self):
+        return f"{self.plan.code} {self.unit.name}"
+
 
 class MeasureGroup(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="groups")

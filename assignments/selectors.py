@@ -27,16 +27,36 @@ from .models import (
 _SECTIONS = Prefetch("measure_sections", queryset=MeasureSection.objects.select_related("unit"))
 
 
+def plans():
+    """Every loaded plan, the latest first."""
+    return Plan.objects.order_by("-first_year", "-id")
+
+
 def latest_plan():
-    """The plan the app works on: the latest loaded, or None."""
-    return Plan.objects.order_by("-first_year", "id").first()
+    """The latest loaded plan, or None."""
+    return plans().first()
 
 
-def current_plan():
-    """The plan the app works on, for a page: 404 when none is loaded."""
-    plan = latest_plan()
+def the_plan(code=None):
+    """The plan named by its 文号 `code`, or without one the only plan loaded: for commands and actions,
+    which must not guess between plans. Raises LookupError with a message naming the loaded codes."""
+    codes = list(plans().values_list("code", flat=True))
+    if not codes:
+        raise LookupError("尚未载入行动计划")
+    if code is None:
+        if len(codes) > 1:
+            raise LookupError(f"已载入 {len(codes)} 个计划,请用 --plan 指定文号:{'、'.join(codes)}")
+        code = codes[0]
+    if code not in codes:
+        raise LookupError(f"没有文号为“{code}”的计划(已载入:{'、'.join(codes)})")
+    return Plan.objects.get(code=code)
+
+
+def current_plan(code=None):
+    """The plan a page or the API shows: the one named by `code`, else the latest; 404 when none is."""
+    plan = Plan.objects.filter(code=code).first() if code else latest_plan()
     if plan is None:
-        raise Http404("尚未载入行动计划")
+        raise Http404(f"没有文号为“{code}”的计划" if code else "尚未载入行动计划")
     return plan
 
 
@@ -75,13 +95,16 @@ def open_assignments():
     return Assignment.objects.exclude(state__in=[State.ACCEPTED, State.CANCELLED])
 
 
-def assignment_list(queryset, *, year=None, state=None, measure=None, county=None, section=None, only=None):
+def assignment_list(queryset, *, plan=None, year=None, state=None, measure=None, county=None, section=None, only=None):
     """A list of assignments (an already scoped queryset), filtered, with what a row shows joined in.
 
-    `only` is an extra condition (a Q object), such as the user's to-do list.
+    `only` is an extra condition (a Q object), such as the user's to-do list. A measure is named by its
+    number, which each plan numbers anew: callers pass `plan` with it when several plans are loaded.
     """
     if only is not None:
         queryset = queryset.filter(only)
+    if plan is not None:
+        queryset = queryset.filter(round__plan=plan)
     if year:
         queryset = queryset.in_round(year)
     if state:
@@ -92,8 +115,8 @@ def assignment_list(queryset, *, year=None, state=None, measure=None, county=Non
         queryset = queryset.filter(county__name=county)
     if section:
         queryset = queryset.led_by(section)
-    return queryset.select_related("round", "item__measure", "county", "lead_section").order_by(
-        "-round__year", "item__measure__number", "item__position", "county__position"
+    return queryset.select_related("round__plan", "item__measure", "county", "lead_section").order_by(
+        "-round__year", "round__plan_id", "item__measure__number", "item__position", "county__position"
     )
 
 

@@ -12,6 +12,8 @@ from assignments import plans
 from assignments.models import Measure, MeasureGroup, Unit
 from permissions.roles import assign_role, resolve
 
+pytest_plugins = ["tests.plans_fixtures"]  # the second plan, for tests of more than one plan
+
 PASSWORD = "correct-horse-battery-staple"
 
 

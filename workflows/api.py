@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from assignments import selectors
-from assignments.models import ItemSection, MeasureSection, Round, State, WorkItem
+from assignments.models import ItemSection, MeasureSection, Plan, Round, State, WorkItem
 from permissions.checks import can, can_audit, visible_to
 
 from . import actions, files, history
@@ -146,11 +146,14 @@ def _detail(request, pk):
     get=extend_schema(
         tags=["督办事项"],
         summary="调用者可见的督办事项列表",
-        description="按年度、县、重点任务、状态、牵头科室筛选;只列出调用者可见的事项,分页返回。",
+        description="按计划、年度、县、重点任务、状态、牵头科室筛选;只列出调用者可见的事项,分页返回。",
         parameters=[
+            OpenApiParameter("plan", str, description="计划文号,如 吕民发〔2022〕31号;省略时列出全部计划的事项"),
             OpenApiParameter("round", int, description="报送年度,如 2024"),
             OpenApiParameter("county", str, description="县级民政局名称,如 离石区"),
-            OpenApiParameter("measure", int, description="重点任务序号 1–21"),
+            OpenApiParameter(
+                "measure", int, description="重点任务序号(各计划各自编号;载入了多个计划时须同时指定 plan)"
+            ),
             OpenApiParameter("state", str, enum=State.values, description="状态"),
             OpenApiParameter("section", str, description="牵头科室名称,如 基政科"),
             OpenApiParameter("todo", bool, description="true:只列出等待调用者办理的事项(本单位待认领的与本人待办的)"),
@@ -164,7 +167,9 @@ class AssignmentList(generics.ListAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        filters = {"year": _int(params, "round"), "measure": _int(params, "measure")}
+        filters = {"year": _int(params, "round"), "measure": _int(params, "measure"), "plan": _plan(params)}
+        if filters["measure"] and filters["plan"] is None and Plan.objects.count() > 1:
+            raise exceptions.ValidationError({"measure": ["各计划的重点任务各自编号,请同时用 plan 指定计划文号"]})
         if params.get("todo") not in (None, "", "true", "false"):
             raise exceptions.ValidationError({"todo": ["应为 true 或 false"]})
         only = to_do(self.request.user) if params.get("todo") == "true" else None
@@ -179,6 +184,21 @@ class AssignmentList(generics.ListAPIView):
             only=only,
             **filters,
         )
+
+
+def _plan(params):
+    """The plan named by `?plan=` (its 文号), None when absent; an unknown code is a 400."""
+    code = params.get("plan")
+    if code in (None, ""):
+        return None
+    plan = Plan.objects.filter(code=code).first()
+    if plan is None:
+        codes = "、".join(selectors.plans().values_list("code", flat=True))
+        raise exceptions.ValidationError({"plan": [f"没有文号为“{code}”的计划(已载入:{codes})"]})
+    return plan
+
+
+_PLAN_PARAMETER = OpenApiParameter("plan", str, description="计划文号,如 吕民发〔2022〕31号")
 
 
 def _int(params, name):
@@ -302,7 +322,8 @@ class AttachmentDownload(APIView):
 class PlanView(APIView):
     @extend_schema(
         summary="行动计划",
-        description="分组、重点任务(责任科室牵头在前)、工作事项与量化指标;只读。",
+        description="分组、重点任务(责任科室牵头在前)、工作事项与量化指标;只读。省略 plan 时为最近的计划。",
+        parameters=[_PLAN_PARAMETER],
         responses={200: inline_serializer("Plan", {
             "code": serializers.CharField(), "title": serializers.CharField(),
             "first_year": serializers.IntegerField(), "last_year": serializers.IntegerField(),
@@ -310,7 +331,7 @@ class PlanView(APIView):
             "measures": PlanMeasureSerializer(many=True)}), 401: ERRORS[401]},
     )  # fmt: skip
     def get(self, request):
-        plan = selectors.current_plan()
+        plan = _plan(request.query_params) or selectors.current_plan()
         items = WorkItem.objects.prefetch_related(
             Prefetch("item_sections", queryset=ItemSection.objects.select_related("unit")), "indicators__targets"
         )
@@ -334,17 +355,20 @@ class PlanView(APIView):
 class RoundList(APIView):
     @extend_schema(
         summary="报送年度",
-        description="已下达的年度,以及每个年度中调用者可见的督办事项数。",
-        responses={200: RoundSerializer(many=True), 401: ERRORS[401]},
+        description=(
+            "已下达的年度(各计划的年度各自下达),以及每个年度中调用者可见的督办事项数。省略 plan 时列出全部计划的年度。"
+        ),
+        parameters=[_PLAN_PARAMETER],
+        responses={200: RoundSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
     )
     def get(self, request):
-        plan = selectors.current_plan()
+        plan = _plan(request.query_params)
         visible = _scoped(request).values("pk")
+        years = Round.objects.filter(plan=plan) if plan else Round.objects.all()
         years = (
-            Round.objects.filter(plan=plan)
-            .select_related("opened_by")
+            years.select_related("opened_by", "plan")
             .annotate(visible_count=Count("assignments", filter=Q(assignments__in=visible)))
-            .order_by("year")
+            .order_by("plan__first_year", "plan_id", "year")
         )
         return Response(RoundSerializer(years, many=True).data)
 

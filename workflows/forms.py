@@ -76,14 +76,19 @@ class UploadForm(forms.Form):
 
 
 class FilterForm(forms.Form):
+    """The list's filters. Measures are numbered per plan, so the measure choices are those of the chosen
+    plan (or of the only one)."""
+
     todo = forms.BooleanField(label="只看待我办理", required=False)
+    plan = forms.ChoiceField(label="计划", required=False)
     year = forms.TypedChoiceField(label="年度", required=False, coerce=int, empty_value=None)
     state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *State.choices])
     measure = forms.TypedChoiceField(label="重点任务", required=False, coerce=int, empty_value=None)
     county = forms.ChoiceField(label="县级民政局", required=False)
 
-    def __init__(self, *args, years=(), measures=(), counties=(), **kwargs):
+    def __init__(self, *args, plans=(), years=(), measures=(), counties=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["plan"].choices = [("", "全部计划"), *[(plan.code, plan.code) for plan in plans]]
         self.fields["year"].choices = [("", "全部年度"), *[(year, f"{year} 年") for year in years]]
         self.fields["measure"].choices = [("", "全部任务"), *[(m.number, f"{m.number}.{m.title}") for m in measures]]
         self.fields["county"].choices = [("", "全部县"), *[(name, name) for name in counties]]

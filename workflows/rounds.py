@@ -26,16 +26,19 @@ logger = logging.getLogger("duban.events")
 
 
 def open_round(year, *, by=None, plan=None, measures=None):
-    """Open the reporting round of `year`: one assignment per (work item active that year × county).
+    """Open the reporting round of `year` of `plan` (None: the only plan loaded; refused when there are
+    several): one assignment per (work item active that year × county the plan names).
 
     `by` is the section chief who issues (None: the system, from the command line); a chief opens the
     measures their section leads, the coordinating section's chief any. Without `measures`, every
     measure `by` may issue is opened; naming one they may not is refused. Assignments that exist are
     left alone, so opening twice creates nothing new. Returns (round, number of assignments created).
     """
-    plan = plan or selectors.latest_plan()
     if plan is None:
-        raise Invalid("尚未载入行动计划")
+        try:
+            plan = selectors.the_plan()
+        except LookupError as error:
+            raise Invalid(str(error)) from None
     if year not in plan.years:
         raise Invalid(f"{year} 年不在计划年度({plan.first_year}–{plan.last_year} 年)之内")
     chosen = Measure.objects.filter(plan=plan).prefetch_related("measure_sections")
@@ -84,7 +87,7 @@ def _issue(round_, measures, *, by, unit):
         .select_related("measure")
         .prefetch_related("item_sections")
     )
-    counties = list(Unit.objects.counties())
+    counties = list(Unit.objects.counties().filter(plan_units__plan=round_.plan_id))  # the counties its plan names
     existing = set(Assignment.objects.filter(round=round_).values_list("item_id", "county_id"))
     pairs = [(item, county) for item in items for county in counties if (item.pk, county.pk) not in existing]
     if not pairs:

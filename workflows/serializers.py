@@ -160,6 +160,7 @@ class CountersignSerializer(serializers.ModelSerializer):
 
 
 class AssignmentRowSerializer(serializers.ModelSerializer):
+    plan = serializers.CharField(source="round.plan.code", help_text="计划文号")
     round = serializers.IntegerField(source="round.year", help_text="报送年度")
     measure = serializers.SerializerMethodField(help_text="重点任务:{number, title}")
     item = serializers.SerializerMethodField(help_text="工作事项:{code, text}")
@@ -169,8 +170,8 @@ class AssignmentRowSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assignment
-        fields = ["id", "round", "measure", "item", "county", "lead_section", "state", "state_label", "version", "due",
-                  "updated"]  # fmt: skip
+        fields = ["id", "plan", "round", "measure", "item", "county", "lead_section", "state", "state_label", "version",
+                  "due", "updated"]  # fmt: skip
 
     def get_measure(self, assignment) -> dict:
         measure = assignment.item.measure
@@ -238,6 +239,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class RoundSerializer(serializers.ModelSerializer):
+    plan = serializers.CharField(source="plan.code", help_text="计划文号")
     opened_by = serializers.SerializerMethodField()
     assignments = serializers.IntegerField(
         source="visible_count", read_only=True, help_text="调用者可见的本年度督办事项数"
@@ -245,7 +247,7 @@ class RoundSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Round
-        fields = ["year", "opened_at", "opened_by", "assignments"]
+        fields = ["plan", "year", "opened_at", "opened_by", "assignments"]
 
     def get_opened_by(self, round_) -> str | None:
         return round_.opened_by.username if round_.opened_by_id else None

@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assignments import selectors
@@ -32,14 +34,21 @@ from .selectors import to_do
 @require_GET
 def assignment_list(request):
     scoped = visible_to(request.user)
-    plan = selectors.current_plan()
+    plans = {plan.code: plan for plan in selectors.plans()}
+    if not plans:
+        raise Http404("尚未载入行动计划")
+    # Measures are numbered per plan: offered for the chosen plan, or the only one.
+    plan = plans.get(request.GET.get("plan")) or (next(iter(plans.values())) if len(plans) == 1 else None)
+    opened = Round.objects.filter(plan=plan) if plan else Round.objects.all()
     form = FilterForm(
         request.GET or None,
-        years=Round.objects.filter(plan=plan).values_list("year", flat=True),
-        measures=plan.measures.order_by("number"),
+        plans=list(plans.values()),
+        years=sorted(set(opened.values_list("year", flat=True))),
+        measures=plan.measures.order_by("number") if plan else (),
         counties=_visible_counties(request.user),
     )
     filters = dict(form.cleaned_data) if form.is_valid() else {}
+    filters["plan"] = plans.get(filters.get("plan"))
     only = to_do(request.user) if filters.pop("todo", False) else None
     page = Paginator(selectors.assignment_list(scoped, only=only, **filters), 50).get_page(request.GET.get("page"))
     return render(request, "workflows/assignment_list.html", {"form": form, "page": page})
@@ -117,7 +126,7 @@ def download(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def rounds(request):
-    plan = selectors.current_plan()
+    plan = selectors.current_plan(request.GET.get("plan"))
     measures = issuable_measures(request.user, plan)
     opened = set(Round.objects.filter(plan=plan).values_list("year", flat=True))
     form = OpenRoundForm(request.POST or None, years=plan.years, opened=opened, measures=measures) if measures else None
@@ -133,9 +142,10 @@ def rounds(request):
                 messages.error(request, error.message)
             else:
                 messages.success(request, f"{round_.year} 年度已下达:新建督办事项 {created} 个。")
-                return redirect("assignments:rounds")
+                return redirect(f"{reverse('assignments:rounds')}?{urlencode({'plan': plan.code})}")
     summary = selectors.round_summary(visible_to(request.user), plan)
-    return render(request, "workflows/rounds.html", {"plan": plan, "form": form, "summary": summary})
+    context = {"plan": plan, "plans": selectors.plans(), "form": form, "summary": summary}
+    return render(request, "workflows/rounds.html", context)
 
 
 @require_GET

@@ -174,7 +174,8 @@ def test_the_list_rows_have_the_documented_fields(api, assignment, county_clerk)
     assert set(body) == {"count", "next", "previous", "results"}
     row = body["results"][0]
     assert set(row) == {
-        "id", "round", "measure", "item", "county", "lead_section", "state", "state_label", "version", "due", "updated",
+        "id", "plan", "round", "measure", "item", "county", "lead_section", "state", "state_label", "version", "due",
+        "updated",
     }  # fmt: skip
     assert row["round"] == 2024 and row["county"] == "离石区" and row["state_label"] == "已下达"
     assert set(row["measure"]) == {"number", "title"} and set(row["item"]) == {"code", "text"}
@@ -220,7 +221,9 @@ def test_plan_and_rounds_are_readable(api, assignment, county_clerk):
     assert station["subject"] == "乡镇(街道)未保站覆盖率"
     assert [(target["year"], target["value"]) for target in station["targets"]] == [(2022, "40.00"), (2025, "100.00")]
     listed = client.get("/api/v1/rounds/").json()
-    assert listed == [{"year": 2024, "opened_at": listed[0]["opened_at"], "opened_by": None, "assignments": 2}]
+    assert listed == [
+        {"plan": plan["code"], "year": 2024, "opened_at": listed[0]["opened_at"], "opened_by": None, "assignments": 2}
+    ]
 
 
 def test_an_attachment_downloads_under_the_same_visibility(
