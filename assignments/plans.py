@@ -663,8 +663,13 @@ def export(plan):
             "report_day": plan.report_day,
             "coordinator": plan.coordinator.name if plan.coordinator else None,
             "guiding": plan.guiding,
-            "goals": plan.goals,
-            "safeguards": plan.safeguards or None,
+            # PostgreSQL's jsonb keeps no key order: write the file's own order back
+            "goals": [{"year": goal["year"], "text": goal["text"]} for goal in plan.goals],
+            "safeguards": (
+                {"heading": plan.safeguards["heading"], "paragraphs": plan.safeguards["paragraphs"]}
+                if plan.safeguards
+                else None
+            ),
         },
         "units": {
             "city": next((unit.name for unit in units if unit.kind == Unit.Kind.CITY), None),
