@@ -575,6 +575,14 @@ class Assignment(FSMModelMixin, models.Model):
     def cancel(self):
         pass
 
+    @transition(
+        state,
+        source=[State.ASSIGNED, State.IN_PROGRESS, State.SUBMITTED, State.UNDER_REVIEW, State.RETURNED],
+        target=None,
+    )
+    def extend(self):
+        pass
+
 
 class Submission(models.Model):
     """One report of a county on an assignment; every submission is kept."""

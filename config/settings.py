@@ -279,6 +279,9 @@ ATTACHMENT_MAX_BYTES = (
     env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
 )  # never served directly: attachments go through a view that checks visibility
 
+# An open assignment's light turns yellow this many working days before its due date.
+DUE_WARNING_DAYS = env_int("DUE_WARNING_DAYS", 5)
+
 # The plan loaded by `make run` and by tests that need the real plan.
 PLAN_FILE = BASE_DIR / "assignments" / "plan" / "lvliang-2022-31.json"
 

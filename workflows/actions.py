@@ -7,6 +7,7 @@ returns the assignment, or raises an `ActionError` whose message is safe to show
 nothing has changed. Attaching files is not a transition but follows the same rules.
 """
 
+import datetime
 import logging
 from contextlib import contextmanager
 
@@ -33,6 +34,7 @@ from permissions.checks import ATTACH, RULES, can, co_section_ids, transition_of
 from permissions.roles import principal
 
 from . import bulk, history, tasks, values
+from .calendar import WorkingCalendar
 from .models import Event
 from .registry import ACTIONS, Field, Grant, action
 
@@ -272,6 +274,30 @@ def cancel(assignment, *, by, version, reason):
     with _action(assignment, "cancel", by, version) as act:
         reason = _required(reason, "撤销必须填写理由", "reason")
         act.finish(comment=reason)
+    return act.row
+
+
+@action(
+    "extend",
+    who=LEAD,
+    fields=[Field("due", "date", "新的报送期限", help="须晚于现在的期限,且是工作日"), REASON],
+)
+def extend(assignment, *, by, version, due, reason):
+    """The lead section's chief moves the due date later, with a reason; the event records both dates."""
+    with _action(assignment, "extend", by, version) as act:
+        row = act.row
+        reason = _required(reason, "延期必须填写理由", "reason")
+        if not isinstance(due, datetime.date) or isinstance(due, datetime.datetime):
+            raise Invalid("请填写新的报送期限(日期,如 2024-11-15)", field="due")
+        if due <= row.due:
+            raise Invalid(f"新的报送期限须晚于现在的期限 {row.due:%Y-%m-%d}", field="due")
+        working = WorkingCalendar()
+        if not working.is_working_day(due):
+            nearest = working.next_working_day(due)
+            raise Invalid(f"{due:%Y-%m-%d} 是休息日,请选择工作日(如 {nearest:%Y-%m-%d})", field="due")
+        before, row.due = row.due, due
+        Assignment.objects.filter(pk=row.pk).update(due=due)
+        act.finish(comment=reason, snapshot={"from": before.isoformat(), "to": due.isoformat()})
     return act.row
 
 

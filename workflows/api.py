@@ -26,10 +26,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from assignments import selectors
-from assignments.models import ItemSection, MeasureSection, Plan, Round, State, WorkItem
+from assignments.models import ItemSection, Measure, MeasureSection, Plan, Round, State, Unit, WorkItem
 from permissions.checks import can, can_audit, visible_to
 
 from . import actions, files, history
+from .deadlines import Light, extend_county, with_lights
 from .models import Event
 from .registry import ACTIONS
 from .selectors import to_do
@@ -42,6 +43,9 @@ from .serializers import (
     EventSerializer,
     PlanMeasureSerializer,
     RoundSerializer,
+    StrictDateField,
+    StrictIntegerField,
+    TextField,
     UploadBody,
     body_for,
 )
@@ -139,7 +143,7 @@ def _scoped(request):
 
 
 def _detail(request, pk):
-    return selectors.assignment_detail(_scoped(request), pk, viewer=request.user)
+    return selectors.assignment_detail(with_lights(_scoped(request)), pk, viewer=request.user)
 
 
 @extend_schema_view(
@@ -157,6 +161,12 @@ def _detail(request, pk):
             OpenApiParameter("state", str, enum=State.values, description="状态"),
             OpenApiParameter("section", str, description="牵头科室名称,如 基政科"),
             OpenApiParameter("todo", bool, description="true:只列出等待调用者办理的事项(本单位待认领的与本人待办的)"),
+            OpenApiParameter(
+                "light",
+                str,
+                enum=Light.values,
+                description="期限灯:red 已逾期未报送,yellow 临近期限,green 正常或已报送(已验收、已撤销的没有灯)",
+            ),
         ],
         responses={200: AssignmentRowSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401], 404: PAGE_NOT_FOUND},
     )
@@ -176,14 +186,18 @@ class AssignmentList(generics.ListAPIView):
         state = params.get("state")
         if state and state not in State.values:
             raise exceptions.ValidationError({"state": [f"未知状态“{state}”,应为 {'、'.join(State.values)} 之一"]})
-        return selectors.assignment_list(
-            _scoped(self.request),
+        light = params.get("light")
+        if light and light not in Light.values:
+            raise exceptions.ValidationError({"light": [f"未知期限灯“{light}”,应为 {'、'.join(Light.values)} 之一"]})
+        rows = selectors.assignment_list(
+            with_lights(_scoped(self.request)),
             state=state,
             county=params.get("county"),
             section=params.get("section"),
             only=only,
             **filters,
         )
+        return rows.filter(light=light) if light else rows
 
 
 def _plan(params):
@@ -373,6 +387,70 @@ class RoundList(APIView):
         return Response(RoundSerializer(years, many=True).data)
 
 
+class ExtendCountyBody(serializers.Serializer):
+    """一个县在一个报送年度的批量延期"""
+
+    county = serializers.CharField(
+        help_text="县级民政局名称,如 兴县", error_messages={"required": "请填写县", "blank": "请填写县"}
+    )
+    measure = StrictIntegerField(
+        required=False,
+        help_text="重点任务序号;省略时为该县全部可延期事项",
+        error_messages={"invalid": "重点任务序号应为整数"},
+    )
+    due = StrictDateField(
+        help_text="新的报送期限 YYYY-MM-DD,须晚于各事项现在的期限,且是工作日",
+        error_messages={"required": "请填写新的报送期限", "null": "请填写新的报送期限"},
+    )
+    reason = TextField(
+        max_length=2000,
+        help_text="延期理由",
+        error_messages={"required": "延期必须填写理由", "blank": "延期必须填写理由", "null": "延期必须填写理由"},
+    )
+    plan = serializers.CharField(required=False, help_text="计划文号;只载入了一个计划时可省略")
+
+
+@extend_schema(tags=["督办事项"])
+class RoundExtend(APIView):
+    @extend_schema(
+        summary="批量延期一个县的报送期限",
+        description=(
+            "把该县本年度(可限于一个重点任务)调用者所在科室牵头、尚未验收或撤销、期限早于 due 的事项,"
+            "逐个以“延期”操作改到 due,每个事项各记一条历史;任何一个被拒绝则全部不改。只有牵头科室的科长可以延期。"
+        ),
+        request={"application/json": ExtendCountyBody},
+        responses={
+            200: inline_serializer("Extended", {"extended": serializers.ListField(child=serializers.IntegerField())}),
+            **ERRORS,
+        },
+    )
+    def post(self, request, year):
+        if not isinstance(request.data, dict):
+            raise exceptions.ParseError("请求体应为 JSON 对象")
+        body = ExtendCountyBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            plan = selectors.the_plan(data.get("plan"))
+        except LookupError as error:
+            raise exceptions.ValidationError({"plan": [str(error)]}) from None
+        round_ = Round.objects.filter(plan=plan, year=year).first()
+        if round_ is None:
+            raise exceptions.NotFound(f"{plan.code} {year} 年度尚未下达")
+        county = Unit.objects.counties().filter(name=data["county"]).first()
+        if county is None:
+            raise exceptions.ValidationError({"county": [f"没有名为“{data['county']}”的县级民政局"]})
+        measure = None
+        if "measure" in data:
+            measure = Measure.objects.filter(plan=plan, number=data["measure"]).first()
+            if measure is None:
+                raise exceptions.ValidationError({"measure": [f"{plan.code} 没有第 {data['measure']} 项重点任务"]})
+        extended = extend_county(
+            round_, county, by=request.user, due=data["due"], reason=data["reason"], measure=measure
+        )
+        return Response({"extended": [row.pk for row in extended]})
+
+
 @extend_schema(tags=["审计"])
 class HistoryVerification(APIView):
     @extend_schema(
@@ -453,6 +531,7 @@ urlpatterns = [
     path("attachments/<int:pk>/", _api(AttachmentDownload), name="attachment-download"),
     path("plan/", _api(PlanView), name="plan"),
     path("rounds/", _api(RoundList), name="rounds"),
+    path("rounds/<int:year>/extend/", _api(RoundExtend), name="round-extend"),
     path("history/verify/", _api(HistoryVerification), name="history-verify"),
     re_path(r"^(?P<rest>[\s\S]*)\Z", login_not_required(unknown)),  # any character, a newline too
 ]

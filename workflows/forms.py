@@ -3,6 +3,7 @@ from django import forms
 from assignments.models import State
 
 from . import values
+from .deadlines import MEANINGS, Light
 
 
 class TextField(forms.CharField):
@@ -68,7 +69,10 @@ def _field(spec, colleagues):
     if spec.kind == "user":
         choices = [(user.username, user.get_full_name() or user.username) for user in colleagues]
         return forms.ChoiceField(choices=choices, **options)
-    raise ValueError(f"no form field for {spec.kind!r}")  # pragma: no cover - the kinds are the four above
+    if spec.kind == "date":
+        options.setdefault("error_messages", {})["invalid"] = f"{spec.label}应为日期,如 2024-11-15"
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"], **options)
+    raise ValueError(f"no form field for {spec.kind!r}")  # pragma: no cover - the kinds are the five above
 
 
 class UploadForm(forms.Form):
@@ -85,6 +89,11 @@ class FilterForm(forms.Form):
     state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *State.choices])
     measure = forms.TypedChoiceField(label="重点任务", required=False, coerce=int, empty_value=None)
     county = forms.ChoiceField(label="县级民政局", required=False)
+    light = forms.ChoiceField(
+        label="期限灯",
+        required=False,
+        choices=[("", "全部"), *[(light, f"{light.label} {MEANINGS[light]}") for light in Light]],
+    )
 
     def __init__(self, *args, plans=(), years=(), measures=(), counties=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,3 +113,29 @@ class OpenRoundForm(forms.Form):
         self.fields["year"].initial = next((year for year in years if year not in opened), None)
         self.fields["measures"].choices = [(m.pk, f"{m.number}.{m.title}") for m in measures]
         self.fields["measures"].initial = [m.pk for m in measures]
+
+
+class ExtendCountyForm(forms.Form):
+    """A county's due dates in one round moved at once (each assignment by the `extend` action)."""
+
+    year = forms.TypedChoiceField(label="报送年度", coerce=int)
+    county = forms.ChoiceField(label="县级民政局")
+    measure = forms.TypedChoiceField(label="重点任务", required=False, coerce=int, empty_value=None)
+    due = forms.DateField(
+        label="新的报送期限",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"required": "请填写新的报送期限", "invalid": "新的报送期限应为日期,如 2024-11-15"},
+    )
+    reason = TextField(label="理由", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                       error_messages={"required": "延期必须填写理由"})  # fmt: skip
+
+    def __init__(self, *args, years=(), counties=(), measures=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(year, f"{year} 年") for year in years]
+        self.fields["year"].initial = max(years, default=None)
+        self.fields["county"].choices = [(name, name) for name in counties]
+        self.fields["measure"].choices = [
+            ("", "全部重点任务"),
+            *[(m.number, f"{m.number}.{m.title}") for m in measures],
+        ]

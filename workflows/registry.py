@@ -31,8 +31,8 @@ __all__ = ["ACTIONS", "Entry", "Field", "Grant", "action"]
 @dataclass(frozen=True)
 class Field:
     """One item of data an action takes. `kind`: `text` (a string; made only of blanks or invisible
-    characters it counts as empty), `bool` (yes or no), `user` (a username), or `indicators` (one
-    value per indicator of the item, {id: value})."""
+    characters it counts as empty), `bool` (yes or no), `user` (a username), `date` (a day), or
+    `indicators` (one value per indicator of the item, {id: value})."""
 
     name: str
     kind: str

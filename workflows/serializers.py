@@ -1,6 +1,9 @@
 """What the API reads and writes. Output is plain data; input bodies are checked here for shape, and
 by the action functions for meaning."""
 
+import datetime
+import re
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -23,7 +26,10 @@ from assignments.models import (
 from permissions.checks import available_actions
 
 from . import values
+from .deadlines import MEANINGS, Light
 from .models import Event
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -167,11 +173,22 @@ class AssignmentRowSerializer(serializers.ModelSerializer):
     county = serializers.CharField(source="county.name", help_text="县级民政局")
     lead_section = serializers.CharField(source="lead_section.name", help_text="牵头科室")
     state_label = serializers.CharField(source="get_state_display", help_text="状态的中文名称")
+    light = serializers.ChoiceField(
+        choices=Light.choices,
+        allow_null=True,
+        help_text="期限灯:red 已逾期未报送,yellow 临近期限(DUE_WARNING_DAYS 个工作日内到期),green 正常或已报送;"
+        "已验收、已撤销为 null",
+    )
+    light_label = serializers.SerializerMethodField(help_text="期限灯的中文说明,如“红灯 已逾期”")
 
     class Meta:
         model = Assignment
         fields = ["id", "plan", "round", "measure", "item", "county", "lead_section", "state", "state_label", "version",
-                  "due", "updated"]  # fmt: skip
+                  "due", "light", "light_label", "updated"]  # fmt: skip
+
+    def get_light_label(self, assignment) -> str | None:
+        light = assignment.light
+        return f"{Light(light).label} {MEANINGS[light]}" if light else None
 
     def get_measure(self, assignment) -> dict:
         measure = assignment.item.measure
@@ -308,6 +325,20 @@ class TextField(serializers.CharField):
         return super().run_validation(data)
 
 
+class StrictDateField(serializers.DateField):
+    """A day as a JSON string YYYY-MM-DD, nothing else (no time, no other format)."""
+
+    default_error_messages = {"invalid": "日期应为 YYYY-MM-DD 形式的字符串,如 2024-11-15"}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not ISO_DATE.fullmatch(data):
+            self.fail("invalid")
+        try:
+            return datetime.date.fromisoformat(data)
+        except ValueError:
+            self.fail("invalid")
+
+
 @extend_schema_field({"oneOf": [{"type": "string", "maxLength": 32}, {"type": "number"}]})
 class IndicatorValueField(serializers.Field):
     """A value as a JSON number or a string of digits; its meaning is checked by the action."""
@@ -376,7 +407,10 @@ def _body_field(spec):
             },
             **options,
         )
-    raise ValueError(f"no body field for {spec.kind!r}")  # pragma: no cover - the kinds are the four above
+    if spec.kind == "date":
+        messages = {"required": f"请填写{spec.label}", "null": f"请填写{spec.label}"}
+        return StrictDateField(error_messages=messages, **options)
+    raise ValueError(f"no body field for {spec.kind!r}")  # pragma: no cover - the kinds are the five above
 
 
 def body_for(entry):

@@ -19,5 +19,6 @@ class AssignmentApplication(Application):
     detach_path = path("<int:pk>/attachments/<int:attachment_pk>/delete/", views.detach, name="detach")
     download_path = path("attachments/<int:pk>/", views.download, name="download")
     rounds_path = path("rounds/", views.rounds, name="rounds")
+    extend_path = path("rounds/extend/", views.extend_round, name="extend")
     audit_path = path("audit/", views.audit, name="audit")
     checkpoint_path = path("audit/checkpoints/<int:pk>/", views.checkpoint_download, name="checkpoint")

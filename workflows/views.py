@@ -23,8 +23,9 @@ from permissions.checks import (
 )
 from permissions.roles import principal
 
-from . import actions, files, history
-from .forms import ActionForm, FilterForm, OpenRoundForm, UploadForm
+from . import actions, calendar, files, history
+from .deadlines import describe, extend_county, with_lights
+from .forms import ActionForm, ExtendCountyForm, FilterForm, OpenRoundForm, UploadForm
 from .models import Checkpoint, Event
 from .registry import ACTIONS
 from .rounds import open_round
@@ -50,13 +51,16 @@ def assignment_list(request):
     filters = dict(form.cleaned_data) if form.is_valid() else {}
     filters["plan"] = plans.get(filters.get("plan"))
     only = to_do(request.user) if filters.pop("todo", False) else None
-    page = Paginator(selectors.assignment_list(scoped, only=only, **filters), 50).get_page(request.GET.get("page"))
+    light = filters.pop("light", None)
+    rows = selectors.assignment_list(with_lights(scoped), only=only, **filters)
+    page = Paginator(rows.filter(light=light) if light else rows, 50).get_page(request.GET.get("page"))
+    page.object_list = describe(list(page.object_list))
     return render(request, "workflows/assignment_list.html", {"form": form, "page": page})
 
 
 @require_GET
 def assignment_detail(request, pk):
-    assignment = selectors.assignment_detail(visible_to(request.user), pk, viewer=request.user)
+    assignment = selectors.assignment_detail(with_lights(visible_to(request.user)), pk, viewer=request.user)
     return render(request, "workflows/assignment_detail.html", _detail_context(request.user, assignment))
 
 
@@ -81,7 +85,7 @@ def act(request, pk, action):
         else:
             messages.success(request, f"已{ACTIONS[action].label}。")
             return redirect("assignments:detail", pk=pk)
-    detail = selectors.assignment_detail(visible_to(request.user), pk, viewer=request.user)
+    detail = selectors.assignment_detail(with_lights(visible_to(request.user)), pk, viewer=request.user)
     context = _detail_context(request.user, detail, failed=(action, form))
     return render(request, "workflows/assignment_detail.html", context, status=400)
 
@@ -145,7 +149,40 @@ def rounds(request):
                 return redirect(f"{reverse('assignments:rounds')}?{urlencode({'plan': plan.code})}")
     summary = selectors.round_summary(visible_to(request.user), plan)
     context = {"plan": plan, "plans": selectors.plans(), "form": form, "summary": summary}
+    context["extend_form"] = _extend_form(request.user, plan, sorted(opened))
+    context["unknown_years"] = [note for year in plan.years if (note := calendar.unknown_note(year))]
     return render(request, "workflows/rounds.html", context)
+
+
+@require_POST
+def extend_round(request):
+    """A section chief moves a county's due dates in one round at once (each by the `extend` action)."""
+    plan = selectors.current_plan(request.GET.get("plan"))
+    opened = sorted(Round.objects.filter(plan=plan).values_list("year", flat=True))
+    form = _extend_form(request.user, plan, opened, request.POST)
+    if form is None:
+        raise PermissionDenied("只有牵头科室的科长可以延期")
+    back = f"{reverse('assignments:rounds')}?{urlencode({'plan': plan.code})}"
+    if not form.is_valid():
+        messages.error(request, "延期未执行:" + "；".join(error for errors in form.errors.values() for error in errors))
+        return redirect(back)
+    data = form.cleaned_data
+    round_ = Round.objects.get(plan=plan, year=data["year"])
+    county = Unit.objects.counties().get(name=data["county"])
+    measure = plan.measures.filter(number=data["measure"]).first() if data["measure"] else None
+    try:
+        extended = extend_county(
+            round_, county, by=request.user, due=data["due"], reason=data["reason"], measure=measure
+        )
+    except actions.NotAllowed as error:
+        raise PermissionDenied(error.message) from None
+    except actions.ActionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, f"已将{county.name} {round_.year} 年度的 {len(extended)} 个事项延期至 {data['due']:%Y-%m-%d}。"
+        )
+    return redirect(back)
 
 
 @require_GET
@@ -168,6 +205,15 @@ def checkpoint_download(request, pk):
     return response
 
 
+def _extend_form(user, plan, years, data=None):
+    """The bulk extension form, for a section chief once a round is open; else None."""
+    if not years or not principal(user).units_with(roles.REVIEW):
+        return None
+    counties = Unit.objects.counties().filter(plan_units__plan=plan).values_list("name", flat=True)
+    measures = plan.measures.order_by("number")
+    return ExtendCountyForm(data, years=years, counties=list(counties), measures=measures, auto_id="id_extend_%s")
+
+
 def _visible_counties(user):
     who = principal(user)
     counties = Unit.objects.counties()
@@ -188,6 +234,7 @@ def _action_form(action, assignment, data=None):
 
 
 def _detail_context(user, assignment, failed=None):
+    describe([assignment])
     available = available_actions(user, assignment)
     buttons = [action for action in available if action != ATTACH]
     forms = {action: _action_form(action, assignment) for action in buttons}

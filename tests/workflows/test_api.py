@@ -175,7 +175,7 @@ def test_the_list_rows_have_the_documented_fields(api, assignment, county_clerk)
     row = body["results"][0]
     assert set(row) == {
         "id", "plan", "round", "measure", "item", "county", "lead_section", "state", "state_label", "version", "due",
-        "updated",
+        "light", "light_label", "updated",
     }  # fmt: skip
     assert row["round"] == 2024 and row["county"] == "离石区" and row["state_label"] == "已下达"
     assert set(row["measure"]) == {"number", "title"} and set(row["item"]) == {"code", "text"}
@@ -255,7 +255,7 @@ def test_the_schema_validates_and_gives_each_action_its_own_route_and_body(clien
     validate_schema(schema)
     routes = {path.split("/")[-2] for path in schema["paths"] if path.startswith("/api/v1/assignments/{id}/actions/")}
     assert routes == set(ACTIONS) == {
-        "start", "submit", "recall", "begin_review", "accept", "return", "countersign", "reassign", "cancel",
+        "start", "submit", "recall", "begin_review", "accept", "return", "countersign", "reassign", "cancel", "extend",
     }  # fmt: skip
     components = schema["components"]["schemas"]
     required = {}

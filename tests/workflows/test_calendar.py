@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.contrib.admin.sites import site
 from django.core.management import call_command
+from django.urls import reverse
 
 from assignments.models import Assignment, Measure, Plan
 from workflows import calendar, rounds
@@ -121,3 +122,17 @@ def test_opening_a_round_in_a_year_the_package_lacks_counts_weekends_and_says_so
     assert "注意:2024 年的法定节假日尚未收录,按周末计算" in out.getvalue()
     round_ = Assignment.objects.filter(round__year=2024).first().round
     assert _due(round_, "7a") == D(2024, 10, 7)  # the Monday: weekends only
+
+
+def test_the_rounds_page_says_which_plan_years_count_weekends_only(client, plan, section_chief, monkeypatch):
+    national = calendar.chinese_calendar.is_workday
+
+    def lacking_2025(day):
+        if day.year == 2025:
+            raise NotImplementedError("no available data for year 2025")
+        return national(day)
+
+    client.force_login(section_chief)
+    assert "尚未收录" not in client.get(reverse("assignments:rounds")).content.decode()
+    monkeypatch.setattr(calendar.chinese_calendar, "is_workday", lacking_2025)
+    assert "2025 年的法定节假日尚未收录,按周末计算" in client.get(reverse("assignments:rounds")).content.decode()

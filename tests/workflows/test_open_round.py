@@ -38,7 +38,8 @@ def test_opening_twice_creates_nothing_new(plan):
 
 def test_due_dates_follow_the_report_day_or_the_items_own_deadline(plan):
     run("open_round", "2023")
-    assert {a.due for a in Assignment.objects.filter(item__code="4a")} == {datetime.date(2023, 12, 31)}
+    # 4a is due "2023年底": Sunday 2023-12-31, then 元旦 2024-01-01: the next working day
+    assert {a.due for a in Assignment.objects.filter(item__code="4a")} == {datetime.date(2024, 1, 2)}
     assert {a.due for a in Assignment.objects.exclude(item__code="4a")} == {datetime.date(2023, 10, 31)}
     run("open_round", "2022")
     assert {a.due for a in Assignment.objects.filter(item__code="4a", round__year=2022)} == {
