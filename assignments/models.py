@@ -476,20 +476,31 @@ class AssignmentQuerySet(models.QuerySet):
     def led_by(self, section_name):
         return self.filter(lead_section__name=section_name)
 
+    def reports(self):
+        """The sections' annual reports."""
+        return self.filter(item__isnull=True)
+
 
 class Assignment(FSMModelMixin, models.Model):
-    """One work item of one round, assigned to one county bureau.
+    """What one reporting unit owes in one round: a work item assigned to a county bureau, or a
+    section's annual report on the measures it is responsible for (no item; reviewed by the plan's
+    coordinating section).
 
     `state` is the business state that lists, dashboards and the API read. It is protected: only the
-    action functions in `workflows.transitions` move it, through the transitions declared below, in
+    action functions in `workflows.actions` move it, through the transitions declared below, in
     the same transaction as the assignment's viewflow task.
     """
 
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="assignments")
-    item = models.ForeignKey(WorkItem, on_delete=models.PROTECT, related_name="assignments")
-    county = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="county_assignments")
-    # "2024/17/5": year, item id and county id, written once; the history hashes it, so an action needs
-    # no join to chain its event, and `verify_history` checks it against the rows it names.
+    item = models.ForeignKey(
+        WorkItem, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
+    )  # None: a section's annual report
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="unit_assignments", verbose_name="报送单位"
+    )  # the reporting unit: a county bureau, or a section for its annual report
+    # "2024/17/5": year, item id and unit id ("2024/r1/5" for a section's report: year, plan id and unit
+    # id), written once; the history hashes it, so an action needs no join to chain its event, and
+    # `verify_history` checks it against the rows it names.
     key = models.CharField("标识", max_length=100, unique=True, editable=False)
     lead_section = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="led_assignments")
     state = FSMField("状态", choices=State.choices, default=State.ASSIGNED, protected=True, db_index=True)
@@ -512,12 +523,15 @@ class Assignment(FSMModelMixin, models.Model):
     class Meta:
         verbose_name = "督办事项"
         verbose_name_plural = "督办事项"
-        ordering = ["round", "item__measure__number", "item__position", "county__position"]
+        ordering = ["round", "item__measure__number", "item__position", "unit__position"]
         constraints = [
-            models.UniqueConstraint(fields=["round", "item", "county"], name="assignment_unique"),
+            models.UniqueConstraint(fields=["round", "item", "unit"], name="assignment_unique"),
+            models.UniqueConstraint(
+                fields=["round", "unit"], condition=models.Q(item__isnull=True), name="section_report_unique"
+            ),
         ]
         indexes = [
-            models.Index(fields=["county", "state"]),
+            models.Index(fields=["unit", "state"]),
             models.Index(fields=["lead_section", "state"]),
         ]
 
@@ -525,14 +539,35 @@ class Assignment(FSMModelMixin, models.Model):
         return self.label
 
     @property
+    def is_report(self):
+        """A section's annual report (no work item)."""
+        return self.item_id is None
+
+    @property
+    def county(self):
+        """The county bureau it is assigned to; None for a section's report."""
+        return self.unit if self.unit.kind == Unit.Kind.COUNTY else None
+
+    @property
+    def title(self):
+        """What it is: "7a 工作措施…" for an item, "2024 年度社管科工作报告" for a section's report."""
+        if self.is_report:
+            return f"{self.round.year} 年度{self.unit.name}工作报告"
+        return f"{self.item.code} {self.item.measure_text}"
+
+    @property
     def label(self):
-        """How people name it: "2024/7a/离石区" (year, item code, county). The `key` holds ids instead."""
-        return f"{self.round.year}/{self.item.code}/{self.county.name}"
+        """How people name it: "2024/7a/离石区" (year, item code, unit), "2024/报告/社管科" for a section's
+        report. The `key` holds ids instead."""
+        return f"{self.round.year}/{self.item.code if self.item_id else '报告'}/{self.unit.name}"
 
     @staticmethod
-    def make_key(year, item, county):
-        """Ids, not names: the history hashes the key, and renaming a unit or an item code is not tampering."""
-        return f"{year}/{item.pk}/{county.pk}"
+    def make_key(round_, item, unit):
+        """Ids, not names: the history hashes the key, and renaming a unit or an item code is not tampering.
+        A section's report (`item` None) is named by its plan, of which a section reports once a year."""
+        if item is None:
+            return f"{round_.year}/r{round_.plan_id}/{unit.pk}"
+        return f"{round_.year}/{item.pk}/{unit.pk}"
 
     # The lifecycle (DESIGN §3). Each method is one action's move; `workflows.transitions` calls it.
     @transition(state, source=State.ASSIGNED, target=State.IN_PROGRESS)

@@ -112,11 +112,11 @@ def assignment_list(queryset, *, plan=None, year=None, state=None, measure=None,
     if measure:
         queryset = queryset.filter(item__measure__number=measure)
     if county:
-        queryset = queryset.filter(county__name=county)
+        queryset = queryset.filter(unit__name=county)
     if section:
         queryset = queryset.led_by(section)
-    return queryset.select_related("round__plan", "item__measure", "county", "lead_section").order_by(
-        "-round__year", "round__plan_id", "item__measure__number", "item__position", "county__position"
+    return queryset.select_related("round__plan", "item__measure", "unit", "lead_section").order_by(
+        "-round__year", "round__plan_id", "item__measure__number", "item__position", "unit__position"
     )
 
 
@@ -125,7 +125,7 @@ def attachments_for(user, attachments):
     are a draft that only its own people see (not the sections, leaders or auditors)."""
     who = principal(user)
     counties = [pk for pk in who.units_with(VIEW) if who.units[pk].kind == Unit.Kind.COUNTY]
-    return attachments.filter(Q(submission__isnull=False) | Q(assignment__county_id__in=counties))
+    return attachments.filter(Q(submission__isnull=False) | Q(assignment__unit_id__in=counties))
 
 
 def assignment_detail(queryset, pk, *, viewer):
@@ -139,7 +139,7 @@ def assignment_detail(queryset, pk, *, viewer):
     )
     assignment = (
         queryset.filter(pk=pk)
-        .select_related("round", "item__measure", "county", "lead_section", "assignee")
+        .select_related("round", "item__measure", "unit", "lead_section", "assignee")
         .prefetch_related(
             Prefetch("submissions", queryset=submissions.order_by("-number")),
             Prefetch(
@@ -163,7 +163,7 @@ def duties_of(assignment):
     """The parts of the assignment's item that the document asks of its county in its year."""
     year = assignment.round.year
     return Duty.objects.filter(
-        item_id=assignment.item_id, counties=assignment.county_id, first_year__lte=year, last_year__gte=year
+        item_id=assignment.item_id, counties=assignment.unit_id, first_year__lte=year, last_year__gte=year
     )
 
 

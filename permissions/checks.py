@@ -19,7 +19,7 @@ from .roles import principal
 
 class Grant(NamedTuple):
     """Who may take an action: the holders of the unit grant `codename` on the assignment's `where`
-    unit: `county`, `lead_section`, or `co_sections` (any of the item's co-operating sections)."""
+    unit: `unit` (its reporting unit), `lead_section`, or `co_sections` (any of the item's co-operating sections)."""
 
     codename: str
     where: str
@@ -44,7 +44,7 @@ def declare(action, grant, *, transition=None, states=()):
     RULES[action] = Rule(grant, transition, tuple(states))
 
 
-declare(ATTACH, Grant(roles.WORK, "county"), states=(State.IN_PROGRESS, State.RETURNED))
+declare(ATTACH, Grant(roles.WORK, "unit"), states=(State.IN_PROGRESS, State.RETURNED))
 
 
 def coordinator_ids(user):
@@ -65,7 +65,7 @@ def visible_to(user, queryset=None):
     if not visible:
         return queryset.none()
     sections = {pk for pk in visible if who.units[pk].kind == Unit.Kind.SECTION}
-    condition = Q(county_id__in=visible - sections)
+    condition = Q(unit_id__in=visible - sections)
     if sections:
         condition |= Q(round__plan__coordinator_id__in=sections)
         condition |= Exists(ItemSection.objects.filter(item_id=OuterRef("item_id"), unit_id__in=sections))

@@ -33,7 +33,7 @@ def test_a_county_submits_and_its_section_accepts_in_the_browser(
     committed, live_server, page, plan, county_clerk, section_chief
 ):
     rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
-    a = Assignment.objects.get(round__year=2024, item__code="7a", county__name="离石区")
+    a = Assignment.objects.get(round__year=2024, item__code="7a", unit__name="离石区")
 
     log_in(page, live_server, "lishi_clerk")
     expect(page).to_have_title(re.compile("督办事项"))

@@ -72,7 +72,7 @@ def assert_served_with_css(client, url):
 
 def test_the_login_page_a_list_and_a_detail_answer_with_debug_off(production, client, county_clerk):
     call_command("open_round", "2024")
-    assignment = Assignment.objects.filter(county__name="离石区").first()
+    assignment = Assignment.objects.filter(unit__name="离石区").first()
     assert_served_with_css(client, reverse("login"))
     client.force_login(county_clerk)
     assert_served_with_css(client, reverse("assignments:index"))

@@ -95,7 +95,7 @@ def back_to_work(act):
     """The review task ends through the decide gateway; the county's task reopens for its assignee."""
     row = act.row
     tasks.finish(row.task_id, act.by, act.now)
-    work = tasks.work_task(row.process_id, row.county_id, row.assignee_id, act.now)
+    work = tasks.work_task(row.process_id, row.unit_id, row.assignee_id, act.now)
     _, row.task_id = tasks.follow(row.task_id, tasks.gateway(row.process_id, act.now), work)
 
 
@@ -121,11 +121,11 @@ def cancel_process(act):
 
 COMMENT = Field("comment", "text", "备注", required=False)
 REASON = Field("reason", "text", "理由")
-COUNTY = Grant(roles.WORK, "county")
+UNIT = Grant(roles.WORK, "unit")
 LEAD = Grant(roles.REVIEW, "lead_section")
 
 
-@action("start", who=COUNTY, fields=[COMMENT], move=claim_for_actor)
+@action("start", who=UNIT, fields=[COMMENT], move=claim_for_actor)
 def start(assignment, *, by, version, comment=""):
     """A county clerk starts work: the county's task moves into their inbox."""
     with _action(assignment, "start", by, version) as act:
@@ -136,7 +136,7 @@ def start(assignment, *, by, version, comment=""):
 
 @action(
     "submit",
-    who=COUNTY,
+    who=UNIT,
     fields=[
         Field("narrative", "text", "工作情况", max_length=20000),
         Field(
@@ -193,7 +193,7 @@ def submit(assignment, *, by, version, narrative, indicators=None, notable="", c
     return act.row
 
 
-@action("recall", who=COUNTY, fields=[COMMENT], move=back_to_work)
+@action("recall", who=UNIT, fields=[COMMENT], move=back_to_work)
 def recall(assignment, *, by, version, comment=""):
     """The county takes its report back before review begins."""
     with _action(assignment, "recall", by, version) as act:
@@ -256,14 +256,14 @@ def countersign(assignment, *, by, version, opinion, agree):
 
 @action(
     "reassign",
-    who=Grant(roles.REASSIGN, "county"),
+    who=Grant(roles.REASSIGN, "unit"),
     fields=[Field("to", "user", "转办给", max_length=150, help="本县经办人的用户名"), COMMENT],
     move=claim_for_assignee,
 )
 def reassign(assignment, *, by, version, to, comment=""):
     """The county head hands the assignment to another clerk of the same county."""
     with _action(assignment, "reassign", by, version) as act:
-        act.row.assignee = _colleague(to, act.row.county_id)
+        act.row.assignee = _colleague(to, act.row.unit_id)
         act.finish(comment=comment, snapshot={"to": act.row.assignee.get_username()})
     return act.row
 
@@ -476,11 +476,11 @@ def _sections_without_agreement(row):
     )
 
 
-def _colleague(username, county_id):
+def _colleague(username, unit_id):
     User = get_user_model()
     user = User.objects.filter(username=username, is_active=True).first() if isinstance(username, str) else None
     if user is None:
         raise Invalid(f"没有名为“{username}”的在用账号", field="to")
-    if county_id not in principal(user).units_with(roles.WORK):
+    if unit_id not in principal(user).units_with(roles.WORK):
         raise Invalid(f"“{username}”不是本县的经办人,不能转办给他", field="to")
     return user

@@ -86,7 +86,7 @@ def extend_county(round_, county, *, by, due, reason, measure=None):
     """Extend, to `due`, every open assignment of `county` in `round_` (of `measure`, if given) that `by`
     may extend and whose due date is earlier, each by the `extend` action with its own event, all in one
     transaction: one refusal changes nothing. Returns the assignments extended."""
-    rows = Assignment.objects.filter(round=round_, county=county)
+    rows = Assignment.objects.filter(round=round_, unit=county)
     if measure is not None:
         rows = rows.filter(item__measure=measure)
     mine = [row for row in rows.order_by("item__measure__number", "item__position") if can(by, "extend", row)]

@@ -68,7 +68,7 @@ class AssignmentFlow(flow.Flow):
     work = (
         HumanTask()
         .Annotation(title="县局办理与报送")
-        .Permission(WORK_PERMISSION, obj=lambda process: process.assignment.county)
+        .Permission(WORK_PERMISSION, obj=lambda process: process.assignment.unit)
         .Assign(lambda activation: activation.process.assignment.assignee)
         .Next(this.review)
         .Cancel(this.cancelled)

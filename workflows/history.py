@@ -174,15 +174,15 @@ def verify(checkpoint=None):
 
     verdict = Verdict(checkpoint=checkpoint)
     pinned = dict(checkpoint["heads"]) if checkpoint else {}
-    assignments = Assignment.objects.select_related("round", "item", "county").order_by("pk")
+    assignments = Assignment.objects.select_related("round", "item", "unit").order_by("pk")
     events = Event.objects.order_by("assignment_id", "sequence").iterator(chunk_size=2000)
     pending = next(events, None)
     for assignment in assignments.iterator(chunk_size=2000):
         verdict.assignments += 1
         subject = assignment.key
         where = f"督办事项 {assignment.pk}({subject})"
-        if subject != Assignment.make_key(assignment.round.year, assignment.item, assignment.county):
-            return _fail(verdict, f"{where}的标识与其年度、事项、县不符(被改动)")
+        if subject != Assignment.make_key(assignment.round, assignment.item, assignment.unit):
+            return _fail(verdict, f"{where}的标识与其年度、事项、单位不符(被改动)")
         if pending is not None and pending.assignment_id < assignment.pk:
             return _bad(verdict, pending, "所属督办事项不存在")
         expected_prev, sequence = GENESIS, 0

@@ -88,7 +88,7 @@ def _issue(round_, measures, *, by, unit):
         .prefetch_related("item_sections")
     )
     counties = list(Unit.objects.counties().filter(plan_units__plan=round_.plan_id))  # the counties its plan names
-    existing = set(Assignment.objects.filter(round=round_).values_list("item_id", "county_id"))
+    existing = set(Assignment.objects.filter(round=round_).values_list("item_id", "unit_id"))
     pairs = [(item, county) for item in items for county in counties if (item.pk, county.pk) not in existing]
     if not pairs:
         return 0
@@ -114,7 +114,7 @@ def _create(round_, pairs, leads, *, by, unit):
     rows, events = [], []
     working, dues = WorkingCalendar(), {}  # the report day and the items' own deadlines, each moved once
     for (item, county), process_id, work_id in zip(pairs, process_ids, work_ids, strict=True):
-        key = Assignment.make_key(round_.year, item, county)
+        key = Assignment.make_key(round_, item, county)
         deadline = round_.due_for(item)
         if deadline not in dues:
             dues[deadline] = working.next_working_day(deadline)  # a rest day moves to the next working day
@@ -133,7 +133,7 @@ def _create(round_, pairs, leads, *, by, unit):
             {
                 "round_id": round_.pk,
                 "item_id": item.pk,
-                "county_id": county.pk,
+                "unit_id": county.pk,
                 "key": key,
                 "lead_section_id": leads[item.pk],
                 "due": dues[deadline],

@@ -42,17 +42,17 @@ def task_row(process_id, node, *, status=STATUS.NEW, owner_id=None, permission=N
     return row
 
 
-def work_task(process_id, county_id, assignee_id=None, now=None):
-    """The county's task: in its queue, or in the assignee's inbox when someone already works on it."""
-    return task_row(process_id, AssignmentFlow.work, **_work(county_id, assignee_id), now=now)
+def work_task(process_id, unit_id, assignee_id=None, now=None):
+    """The reporting unit's task: in its queue, or in the assignee's inbox when someone already works on it."""
+    return task_row(process_id, AssignmentFlow.work, **_work(unit_id, assignee_id), now=now)
 
 
-def _work(county_id, assignee_id=None):
+def _work(unit_id, assignee_id=None):
     return {
         "status": STATUS.ASSIGNED if assignee_id else STATUS.NEW,
         "owner_id": assignee_id,
         "permission": WORK_PERMISSION,
-        "unit": county_id,
+        "unit": unit_id,
     }
 
 
@@ -61,13 +61,13 @@ def review_task(process_id, lead_section_id, now=None):
 
 
 def start(processes, now):
-    """Start new processes ((pk, county pk) pairs) as viewflow does: a finished start task and an open
+    """Start new processes ((pk, reporting unit pk) pairs) as viewflow does: a finished start task and an open
     work task each, the one leading to the other; three statements in all. Returns the work tasks' ids."""
     starts = [
         task_row(process_id, AssignmentFlow.start, status=STATUS.DONE, now=now, started=now, finished=now)
         for process_id, _ in processes
     ]
-    works = [work_task(process_id, county_id, now=now) for process_id, county_id in processes]
+    works = [work_task(process_id, unit_id, now=now) for process_id, unit_id in processes]
     ids = bulk.insert(Task, starts + works)
     start_ids, work_ids = ids[: len(starts)], ids[len(starts) :]
     _link(zip(start_ids, work_ids, strict=True))

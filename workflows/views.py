@@ -229,7 +229,7 @@ def _action_form(action, assignment, data=None):
     if "indicators" in kinds:  # what the round asks: `assignment_detail` has it, the bare row computes it
         options["asks"] = getattr(assignment, "asks", None) or assignment.item.asks(assignment.round.year)
     if "user" in kinds:
-        options["colleagues"] = people_with(roles.WORK, assignment.county_id).exclude(pk=assignment.assignee_id)
+        options["colleagues"] = people_with(roles.WORK, assignment.unit_id).exclude(pk=assignment.assignee_id)
     return ActionForm(data, entry=entry, **options)
 
 

@@ -79,13 +79,13 @@ def test_open_round_opens_the_named_plans_round_for_the_counties_it_names(plan, 
     assert f"{CODE} 2026 年度已下达:新建督办事项 6 个" in output
     round_ = Round.objects.get()
     assert round_.plan == second_plan
-    assert sorted(round_.assignments.values_list("item__code", "county__name")) == [
+    assert sorted(round_.assignments.values_list("item__code", "unit__name")) == [
         ("1a", "孝义市"), ("1a", "新区"), ("1a", "离石区"), ("2a", "孝义市"), ("2a", "新区"), ("2a", "离石区"),
     ]  # fmt: skip
     with pytest.raises(CommandError, match="2026 年不在计划年度"):
         run("open_round", "2026", "--plan", FIRST)
     first, _ = rounds.open_round(2024, plan=plan, measures=[plan.measures.get(number=1)])
-    assert "新区" not in set(first.assignments.values_list("county__name", flat=True))
+    assert "新区" not in set(first.assignments.values_list("unit__name", flat=True))
     assert first.assignments.count() == 2 * 13
 
 

@@ -24,7 +24,7 @@ def test_a_county_sees_its_own_assignments_only(round_2024, county_clerk, county
     for user in (county_clerk, county_head):
         seen = visible_to(user)
         assert seen.count() == 42
-        assert set(seen.values_list("county__name", flat=True)) == {"离石区"}
+        assert set(seen.values_list("unit__name", flat=True)) == {"离石区"}
 
 
 def test_a_section_sees_the_measures_and_rows_it_is_responsible_for(round_2024, co_section_staff):
@@ -78,7 +78,7 @@ def test_auditors_and_leaders_may_take_no_action(round_2024, auditor, leader):
 
 
 def test_available_actions_follow_state_and_role(round_2024, county_clerk, county_head, section_chief):
-    a = Assignment.objects.get(round__year=2024, item__code="7a", county__name="离石区")
+    a = Assignment.objects.get(round__year=2024, item__code="7a", unit__name="离石区")
     assert available_actions(county_clerk, a) == ["start"]
     assert available_actions(county_head, a) == ["start", "reassign"]
     assert available_actions(section_chief, a) == ["cancel", "extend"]

@@ -30,12 +30,12 @@ def indicators(assignment, value="50"):
 @pytest.fixture
 def assignment(round_2024):
     """离石区's 2024 assignment of item 7a, just issued."""
-    return Assignment.objects.get(round=round_2024, item__code=ITEM, county=Unit.objects.get(name="离石区"))
+    return Assignment.objects.get(round=round_2024, item__code=ITEM, unit=Unit.objects.get(name="离石区"))
 
 
 @pytest.fixture
 def other_county_assignment(round_2024):
-    return Assignment.objects.get(round=round_2024, item__code=ITEM, county=Unit.objects.get(name="兴县"))
+    return Assignment.objects.get(round=round_2024, item__code=ITEM, unit=Unit.objects.get(name="兴县"))
 
 
 class Walker:

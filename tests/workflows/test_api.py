@@ -202,7 +202,7 @@ def test_no_page_of_a_clerks_list_shows_another_county(api, plan, county_clerk):
         body = client.get(url).json()
         seen += body["results"]
         url = body["next"]
-    assert len(seen) == Assignment.objects.filter(county__name="离石区").count() == body["count"]
+    assert len(seen) == Assignment.objects.filter(unit__name="离石区").count() == body["count"]
     assert {row["county"] for row in seen} == {"离石区"}
 
 
@@ -380,7 +380,7 @@ def test_the_list_costs_the_same_queries_at_two_sizes(request, api, plan, person
 
 def test_ten_accepts_racing_against_a_live_server_end_with_one_200(committed, live_server, plan, walk, section_chief):
     rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
-    a = walk.to(Assignment.objects.get(round__year=2024, item__code="7a", county__name="离石区"), "under_review")
+    a = walk.to(Assignment.objects.get(round__year=2024, item__code="7a", unit__name="离石区"), "under_review")
     token = token_for(section_chief)
     url = f"{live_server.url}/api/v1/assignments/{a.pk}/actions/accept/"
     barrier, statuses, lock = threading.Barrier(10), [], threading.Lock()

@@ -246,7 +246,7 @@ def test_a_removal_racing_an_upload_of_the_same_bytes_to_another_county_keeps_th
     settings.MEDIA_ROOT = tmp_path
     rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
     mine, theirs = (
-        Assignment.objects.get(round__year=2024, item__code="7a", county__name=name) for name in ("离石区", "兴县")
+        Assignment.objects.get(round__year=2024, item__code="7a", unit__name=name) for name in ("离石区", "兴县")
     )
     actions.start(mine, by=county_clerk, version=mine.version)
     actions.start(theirs, by=other_county_clerk, version=theirs.version)

@@ -72,7 +72,7 @@ def test_the_overrides_are_in_the_admin_with_chinese_labels(admin_client, db):
 
 
 def _due(round_, code, county="离石区"):
-    return Assignment.objects.get(round=round_, item__code=code, county__name=county).due
+    return Assignment.objects.get(round=round_, item__code=code, unit__name=county).due
 
 
 def test_a_round_whose_report_day_falls_in_the_holiday_is_due_on_the_eighth(plan):

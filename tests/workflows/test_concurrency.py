@@ -46,7 +46,7 @@ def race(assignment_id, username, version, action="accept"):
 
 def under_review(plan, walk):
     rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
-    a = Assignment.objects.get(round__year=2024, item__code="7a", county__name="离石区")
+    a = Assignment.objects.get(round__year=2024, item__code="7a", unit__name="离石区")
     return walk.to(a, "under_review")
 
 
@@ -61,7 +61,7 @@ def test_ten_simultaneous_accepts_end_with_one_accepted_and_nine_conflicts(commi
 
 def test_ten_simultaneous_starts_by_two_clerks_leave_one_owner(committed, plan, walk, county_clerk):
     rounds.open_round(2024, measures=[Measure.objects.get(number=7)])
-    a = Assignment.objects.get(round__year=2024, item__code="7a", county__name="离石区")
+    a = Assignment.objects.get(round__year=2024, item__code="7a", unit__name="离石区")
     outcomes = race(a.pk, county_clerk.username, a.version, action="start")
     assert outcomes == ["conflict"] * 9 + ["ok"]
     assert Event.objects.filter(assignment=a, action="start").count() == 1

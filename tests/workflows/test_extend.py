@@ -134,7 +134,7 @@ def test_the_page_offers_the_extension_to_the_chief_and_takes_it(client, assignm
 
 
 def _county_rows(round_, county):
-    return Assignment.objects.filter(round=round_, county__name=county)
+    return Assignment.objects.filter(round=round_, unit__name=county)
 
 
 def test_a_chief_extends_every_open_assignment_of_a_county_that_their_section_leads(
@@ -143,12 +143,12 @@ def test_a_chief_extends_every_open_assignment_of_a_county_that_their_section_le
     accepted = walk.to(assignment, "accepted")
     county = Unit.objects.get(name="离石区")
     open_rows = list(_county_rows(round_2024, "离石区").exclude(pk=accepted.pk))
-    others = {row.pk: row.due for row in Assignment.objects.filter(round=round_2024).exclude(county=county)}
+    others = {row.pk: row.due for row in Assignment.objects.filter(round=round_2024).exclude(unit=county)}
     extended = deadlines.extend_county(round_2024, county, by=section_chief, due=LATER, reason="统一延期")
     assert {row.pk for row in extended} == {row.pk for row in open_rows if row.lead_section.name == "基政科"}
     assert extended and all(fresh(row).due == LATER for row in extended)
     assert fresh(accepted).due == D(2024, 10, 31)
-    assert {row.pk: row.due for row in Assignment.objects.filter(round=round_2024).exclude(county=county)} == others
+    assert {row.pk: row.due for row in Assignment.objects.filter(round=round_2024).exclude(unit=county)} == others
     events = Event.objects.filter(action="extend")
     assert events.count() == len(extended)
     assert {event.snapshot["to"] for event in events} == {"2024-11-15"}

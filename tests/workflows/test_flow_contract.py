@@ -129,7 +129,7 @@ def pair(round_2024, county_clerk):
     """离石区's assignment of item 7a in two rounds: one for each side."""
     later, _ = rounds.open_round(round_2024.year + 1, measures=[Measure.objects.get(number=MEASURE)])
     county = Unit.objects.get(name="离石区")
-    return [Assignment.objects.get(round=r, item__code="7a", county=county) for r in (round_2024, later)]
+    return [Assignment.objects.get(round=r, item__code="7a", unit=county) for r in (round_2024, later)]
 
 
 @pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())

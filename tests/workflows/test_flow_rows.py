@@ -15,7 +15,7 @@ def test_the_countys_task_is_in_its_own_queue_only(
     processes = set(queue.values_list("process_id", flat=True))
     assert assignment.process_id in processes
     assert other_county_assignment.process_id not in processes
-    assert len(processes) == Assignment.objects.filter(county=assignment.county).count()
+    assert len(processes) == Assignment.objects.filter(unit=assignment.unit).count()
     other = set(
         Task.objects.user_queue(other_county_clerk, flow_class=AssignmentFlow).values_list("process_id", flat=True)
     )

@@ -241,7 +241,7 @@ def test_after_a_key_rotation_old_events_and_checkpoints_verify_with_the_old_key
     settings.HISTORY_OLD_KEYS = [settings.HISTORY_KEY]
     settings.HISTORY_KEY = "a new key of at least thirty-two characters"
     settings.HISTORY_ALGORITHM = "sha256"
-    other = walk.to(Assignment.objects.exclude(pk=walked.pk).filter(county__name="离石区").first(), "submitted")
+    other = walk.to(Assignment.objects.exclude(pk=walked.pk).filter(unit__name="离石区").first(), "submitted")
     newest = Event.objects.filter(assignment=other).last()
     assert (newest.key_id, newest.algorithm) != (old_key_id, "sm3")
     assert newest.algorithm == "sha256"

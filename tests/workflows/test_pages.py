@@ -26,7 +26,7 @@ def test_a_clerk_lists_only_their_countys_assignments(client, assignment, county
     client.force_login(county_clerk)
     response = client.get(reverse("assignments:index"))
     page = response.context["page"]
-    assert page.paginator.count == Assignment.objects.filter(county=assignment.county).count() > 0
+    assert page.paginator.count == Assignment.objects.filter(unit=assignment.unit).count() > 0
     assert {a.county.name for a in page} == {"离石区"}
     content = response.content.decode()
     assert "兴县" not in content  # not in the rows, not in the county filter

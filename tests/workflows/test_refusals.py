@@ -106,7 +106,7 @@ def test_a_count_indicator_takes_only_whole_numbers(plan, county_clerk, walk):
     from workflows.rounds import open_round
 
     round_, _ = open_round(2024, measures=[Measure.objects.get(number=4)])
-    a = Assignment.objects.get(round=round_, item__code="4c", county__name="离石区")
+    a = Assignment.objects.get(round=round_, item__code="4c", unit__name="离石区")
     a = walk.start(a)
     values = indicators(a, "12")
     training = Indicator.objects.get(item=a.item, subject="县级每年对村(社区)主干系统培训次数")

@@ -219,8 +219,8 @@ def test_an_assignment_written_without_its_issue_event_is_refused_at_commit_or_f
             Assignment.objects.create(
                 round=round_,
                 item=item,
-                county=county,
-                key=Assignment.make_key(2024, item, county),
+                unit=county,
+                key=Assignment.make_key(round_, item, county),
                 lead_section=Unit.objects.get(name="基政科"),
                 due=round_.due_for(item),
                 process=Process.objects.create(flow_class=AssignmentFlow),
@@ -333,10 +333,10 @@ def test_renaming_a_unit_an_item_code_and_a_user_keeps_the_history_intact(walked
     WorkItem.objects.filter(pk=walked.item_id).update(code="7A")
     get_user_model().objects.filter(pk=county_clerk.pk).update(username="lishi_clerk_renamed")
     assert "历史记录完整" in verify("--checkpoint", str(kept))
-    assert fresh(walked).key == f"2024/{walked.item_id}/{walked.county_id}"
+    assert fresh(walked).key == f"2024/{walked.item_id}/{walked.unit_id}"
 
 
 def test_an_assignment_moved_to_another_unit_is_found(walked):
-    Assignment.objects.filter(pk=walked.pk).update(county=Unit.objects.get(name="基政科"))
-    with pytest.raises(CommandError, match=f"督办事项 {walked.pk}.*标识与其年度、事项、县不符"):
+    Assignment.objects.filter(pk=walked.pk).update(unit=Unit.objects.get(name="基政科"))
+    with pytest.raises(CommandError, match=f"督办事项 {walked.pk}.*标识与其年度、事项、单位不符"):
         verify()

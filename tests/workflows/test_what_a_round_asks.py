@@ -19,7 +19,7 @@ from .conftest import fresh, indicators
 
 def issued(plan, year, code, county):
     round_, _ = open_round(year, measures=[plan.measures.get(number=int(code[:-1]))])
-    return Assignment.objects.get(round=round_, item__code=code, county__name=county)
+    return Assignment.objects.get(round=round_, item__code=code, unit__name=county)
 
 
 def api_for(user):
@@ -132,7 +132,7 @@ def test_11b_names_its_2022_duty_to_linxian_and_not_to_xiaoyi(plan, make_user, c
     xiaoyi = make_user("xiaoyi_clerk", "county_clerk", "孝义市")
     duty = "重点总结易地扶贫搬迁社区治理经验和典型做法"
     mine = issued(plan, 2022, "11b", "临县")
-    theirs = Assignment.objects.get(round=mine.round, item=mine.item, county__name="孝义市")
+    theirs = Assignment.objects.get(round=mine.round, item=mine.item, unit__name="孝义市")
     assert detail_json(linxian, mine)["duties"] == [duty]
     assert detail_json(xiaoyi, theirs)["duties"] == []
     client.force_login(linxian)  # the row's path text names every county's duty; the duty list names its own
