@@ -38,6 +38,7 @@ class PlanFileError(Exception):
 
     def __init__(self, place, message):
         self.place = place
+        self.message = message
         super().__init__(f"{place}: {message}" if place else message)
 
 
