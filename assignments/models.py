@@ -48,8 +48,8 @@ class Unit(models.Model):
         ordering = ["position", "id"]
         permissions = [
             ("view_unit_assignments", "查看本单位的督办事项"),
-            ("work_unit_assignments", "办理本县的督办事项"),
-            ("reassign_unit_assignments", "在本县内转办督办事项"),
+            ("work_unit_assignments", "办理本单位的督办事项(县局的事项、科室的年度报告)"),
+            ("reassign_unit_assignments", "在本单位内转办督办事项"),
             ("countersign_unit_assignments", "为本科室负责的事项会签"),
             ("review_unit_assignments", "下达、审核、验收本科室牵头的事项"),
             ("view_all_assignments", "查看全部单位的督办事项"),
@@ -453,8 +453,9 @@ class Round(models.Model):
         return f"{self.year} 年度"
 
     def due_for(self, item):
-        """The due date of `item` in this round: the item's own deadline in its last year, else the report day."""
-        if item.final_due is not None and item.final_due.year == self.year:
+        """The due date of `item` in this round: the item's own deadline in its last year, else the report
+        day (a section's report, `item` None, is due on the report day)."""
+        if item is not None and item.final_due is not None and item.final_due.year == self.year:
             return item.final_due
         return datetime.date(self.year, self.plan.report_month, self.plan.report_day)
 

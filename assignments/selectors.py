@@ -3,7 +3,7 @@
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 
-from permissions.roles import VIEW, principal
+from permissions.roles import WORK, principal
 
 from .models import (
     Assignment,
@@ -95,8 +95,11 @@ def open_assignments():
     return Assignment.objects.exclude(state__in=[State.ACCEPTED, State.CANCELLED])
 
 
-def assignment_list(queryset, *, plan=None, year=None, state=None, measure=None, county=None, section=None, only=None):
+def assignment_list(
+    queryset, *, plan=None, year=None, state=None, measure=None, county=None, unit=None, section=None, only=None
+):
     """A list of assignments (an already scoped queryset), filtered, with what a row shows joined in.
+    `county` names a county bureau, `unit` any reporting unit (a county, or a section for its reports).
 
     `only` is an extra condition (a Q object), such as the user's to-do list. A measure is named by its
     number, which each plan numbers anew: callers pass `plan` with it when several plans are loaded.
@@ -112,7 +115,9 @@ def assignment_list(queryset, *, plan=None, year=None, state=None, measure=None,
     if measure:
         queryset = queryset.filter(item__measure__number=measure)
     if county:
-        queryset = queryset.filter(unit__name=county)
+        queryset = queryset.filter(unit__name=county, unit__kind=Unit.Kind.COUNTY)
+    if unit:
+        queryset = queryset.filter(unit__name=unit)
     if section:
         queryset = queryset.led_by(section)
     return queryset.select_related("round__plan", "item__measure", "unit", "lead_section").order_by(
@@ -121,11 +126,11 @@ def assignment_list(queryset, *, plan=None, year=None, state=None, measure=None,
 
 
 def attachments_for(user, attachments):
-    """`attachments` without the files `user` may not see yet: until a county submits its files, they
-    are a draft that only its own people see (not the sections, leaders or auditors)."""
-    who = principal(user)
-    counties = [pk for pk in who.units_with(VIEW) if who.units[pk].kind == Unit.Kind.COUNTY]
-    return attachments.filter(Q(submission__isnull=False) | Q(assignment__unit_id__in=counties))
+    """`attachments` without the files `user` may not see yet: until a unit submits its files, they are a
+    draft that only its own people see, those who work on its assignments (not the reviewing sections,
+    leaders or auditors)."""
+    working = principal(user).units_with(WORK)
+    return attachments.filter(Q(submission__isnull=False) | Q(assignment__unit_id__in=working))
 
 
 def assignment_detail(queryset, pk, *, viewer):
@@ -154,9 +159,27 @@ def assignment_detail(queryset, pk, *, viewer):
     )
     if assignment is None:
         raise Http404("没有这个督办事项")
-    assignment.asks = assignment.item.asks(assignment.round.year)
-    assignment.duties = list(duties_of(assignment))
+    if assignment.is_report:
+        assignment.asks, assignment.duties = [], []
+        assignment.covers = list(measures_covered(assignment))
+    else:
+        assignment.asks = assignment.item.asks(assignment.round.year)
+        assignment.duties = list(duties_of(assignment))
+        assignment.covers = []
     return assignment
+
+
+def measures_covered(report):
+    """The measures a section's annual report covers: those of its round's plan that name the section,
+    on the measure or on one of its rows, in the plan's order, with their sections."""
+    section = report.unit_id
+    return (
+        Measure.objects.filter(plan_id=report.round.plan_id)
+        .filter(Q(measure_sections__unit=section) | Q(items__item_sections__unit=section))
+        .distinct()
+        .prefetch_related(_SECTIONS)
+        .order_by("number")
+    )
 
 
 def duties_of(assignment):

@@ -64,8 +64,9 @@ def visible_to(user, queryset=None):
     visible = who.units_with(roles.VIEW)
     if not visible:
         return queryset.none()
+    # a county sees its own assignments, a section its own annual report (other units' reports: none)
+    condition = Q(unit_id__in=visible)
     sections = {pk for pk in visible if who.units[pk].kind == Unit.Kind.SECTION}
-    condition = Q(unit_id__in=visible - sections)
     if sections:
         condition |= Q(round__plan__coordinator_id__in=sections)
         condition |= Exists(ItemSection.objects.filter(item_id=OuterRef("item_id"), unit_id__in=sections))
@@ -128,6 +129,11 @@ def can_issue(user, measure):
         return False
     lead = min(measure.measure_sections.all(), key=lambda link: link.position).unit_id  # prefetch-friendly
     return lead in reviewing or bool(reviewing & coordinator_ids(user))
+
+
+def can_issue_reports(user, plan):
+    """Only the chief of `plan`'s coordinating section issues the sections' annual reports it reviews."""
+    return plan.coordinator_id is not None and plan.coordinator_id in principal(user).units_with(roles.REVIEW)
 
 
 def people_with(codename, unit_id):

@@ -52,12 +52,13 @@ class Role:
         LEADER: Unit.Kind.CITY,
         AUDITOR: None,
     }
-    # Object permissions granted on the person's own unit row.
+    # Object permissions granted on the person's own unit row. A section works on its own annual report
+    # as a county does on its assignments (WORK), its chief handing it on as a county head does.
     UNIT_GRANTS = {
         COUNTY_CLERK: [VIEW, WORK],
         COUNTY_HEAD: [VIEW, WORK, REASSIGN],
-        SECTION_STAFF: [VIEW, COUNTERSIGN],
-        SECTION_CHIEF: [VIEW, COUNTERSIGN, REVIEW],
+        SECTION_STAFF: [VIEW, WORK, COUNTERSIGN],
+        SECTION_CHIEF: [VIEW, WORK, REASSIGN, COUNTERSIGN, REVIEW],
         LEADER: [VIEW],
         AUDITOR: [],
     }

@@ -152,8 +152,9 @@ def start(assignment, *, by, version, comment=""):
     move=to_review,
 )  # fmt: skip
 def submit(assignment, *, by, version, narrative, indicators=None, notable="", comment=""):
-    """The county submits its report: a narrative, one value per indicator the round asks (each judged
-    against the target in force that year), notable matters (重要事项) if any, and its attachments.
+    """The reporting unit submits its report: a narrative, one value per indicator the round asks (each
+    judged against the target in force that year; a section's annual report asks none), notable matters
+    (重要事项) if any, and its attachments.
 
     Attachments are cumulative: a submission carries every file of the earlier ones and those uploaded
     since; once submitted, a file stays part of the record.
@@ -162,10 +163,12 @@ def submit(assignment, *, by, version, narrative, indicators=None, notable="", c
         row = act.row
         narrative = _required(narrative, "请填写工作情况", "narrative")
         notable = "" if values.is_blank(notable) else notable
-        item = WorkItem.objects.prefetch_related("indicators__targets").get(pk=row.item_id)
-        year = Round.objects.filter(pk=row.round_id).values_list("year", flat=True).get()
+        asks = []
+        if row.item_id is not None:
+            item = WorkItem.objects.prefetch_related("indicators__targets").get(pk=row.item_id)
+            asks = item.asks(Round.objects.filter(pk=row.round_id).values_list("year", flat=True).get())
         try:
-            reported = values.indicator_values(item.asks(year), indicators or {})
+            reported = values.indicator_values(asks, indicators or {})
         except values.Refused as error:
             raise Invalid(str(error), field="indicators") from None
         number = Submission.objects.filter(assignment=row).count() + 1
@@ -215,7 +218,8 @@ def accept(assignment, *, by, version, comment=""):
     """The lead section accepts (验收) the report; the process ends."""
     with _action(assignment, "accept", by, version) as act:
         row = act.row
-        if Measure.objects.filter(items=row.item_id).values_list("countersign_required", flat=True).get():
+        required = Measure.objects.filter(items=row.item_id).values_list("countersign_required", flat=True)
+        if row.item_id is not None and required.get():  # a section's report has no co-operating sections
             missing = _sections_without_agreement(row)
             if missing:
                 message = f"尚需 {'、'.join(missing)} 会签同意后方可验收"
@@ -257,7 +261,7 @@ def countersign(assignment, *, by, version, opinion, agree):
 @action(
     "reassign",
     who=Grant(roles.REASSIGN, "unit"),
-    fields=[Field("to", "user", "转办给", max_length=150, help="本县经办人的用户名"), COMMENT],
+    fields=[Field("to", "user", "转办给", max_length=150, help="本单位经办人的用户名"), COMMENT],
     move=claim_for_assignee,
 )
 def reassign(assignment, *, by, version, to, comment=""):
@@ -482,5 +486,5 @@ def _colleague(username, unit_id):
     if user is None:
         raise Invalid(f"没有名为“{username}”的在用账号", field="to")
     if unit_id not in principal(user).units_with(roles.WORK):
-        raise Invalid(f"“{username}”不是本县的经办人,不能转办给他", field="to")
+        raise Invalid(f"“{username}”不是本单位的经办人,不能转办给他", field="to")
     return user

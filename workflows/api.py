@@ -150,11 +150,13 @@ def _detail(request, pk):
     get=extend_schema(
         tags=["督办事项"],
         summary="调用者可见的督办事项列表",
-        description="按计划、年度、县、重点任务、状态、牵头科室筛选;只列出调用者可见的事项,分页返回。",
+        description="按计划、年度、县或报送单位、重点任务、状态、牵头科室筛选;只列出调用者可见的事项,分页返回。"
+        "科室的年度工作报告也在其中(unit 为该科室,county、measure、item 为 null)。",
         parameters=[
             OpenApiParameter("plan", str, description="计划文号,如 吕民发〔2022〕31号;省略时列出全部计划的事项"),
             OpenApiParameter("round", int, description="报送年度,如 2024"),
             OpenApiParameter("county", str, description="县级民政局名称,如 离石区"),
+            OpenApiParameter("unit", str, description="报送单位名称:县级民政局,或科室(其年度工作报告),如 社管科"),
             OpenApiParameter(
                 "measure", int, description="重点任务序号(各计划各自编号;载入了多个计划时须同时指定 plan)"
             ),
@@ -193,6 +195,7 @@ class AssignmentList(generics.ListAPIView):
             with_lights(_scoped(self.request)),
             state=state,
             county=params.get("county"),
+            unit=params.get("unit"),
             section=params.get("section"),
             only=only,
             **filters,

@@ -88,27 +88,35 @@ class FilterForm(forms.Form):
     year = forms.TypedChoiceField(label="年度", required=False, coerce=int, empty_value=None)
     state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *State.choices])
     measure = forms.TypedChoiceField(label="重点任务", required=False, coerce=int, empty_value=None)
-    county = forms.ChoiceField(label="县级民政局", required=False)
+    unit = forms.ChoiceField(label="报送单位", required=False)  # a county, or a section for its annual reports
     light = forms.ChoiceField(
         label="期限灯",
         required=False,
         choices=[("", "全部"), *[(light, f"{light.label} {MEANINGS[light]}") for light in Light]],
     )
 
-    def __init__(self, *args, plans=(), years=(), measures=(), counties=(), **kwargs):
+    def __init__(self, *args, plans=(), years=(), measures=(), units=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["plan"].choices = [("", "全部计划"), *[(plan.code, plan.code) for plan in plans]]
         self.fields["year"].choices = [("", "全部年度"), *[(year, f"{year} 年") for year in years]]
         self.fields["measure"].choices = [("", "全部任务"), *[(m.number, f"{m.number}.{m.title}") for m in measures]]
-        self.fields["county"].choices = [("", "全部县"), *[(name, name) for name in counties]]
+        self.fields["unit"].choices = [("", "全部单位"), *[(name, name) for name in units]]
 
 
 class OpenRoundForm(forms.Form):
     year = forms.TypedChoiceField(label="报送年度", coerce=int)
     measures = forms.TypedMultipleChoiceField(label="下达的重点任务", coerce=int, widget=forms.CheckboxSelectMultiple)
+    reports = forms.BooleanField(
+        label="同时下达各科室的年度工作报告",
+        required=False,
+        initial=True,
+        help_text="由本科室审核,已下达的不重复下达。",
+    )
 
-    def __init__(self, *args, years=(), opened=(), measures=(), **kwargs):
+    def __init__(self, *args, years=(), opened=(), measures=(), reports=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not reports:  # only the coordinator's chief issues the reports
+            del self.fields["reports"]
         self.fields["year"].choices = [(year, f"{year} 年") for year in years]
         self.fields["year"].initial = next((year for year in years if year not in opened), None)
         self.fields["measures"].choices = [(m.pk, f"{m.number}.{m.title}") for m in measures]

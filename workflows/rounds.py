@@ -1,6 +1,7 @@
 """Opening a reporting round: the assignments of a year, issued in bulk with their processes and events.
 
-`open_round` issues every (work item active that year × county) of the chosen measures; `issue` one.
+`open_round` issues every (work item active that year × county) of the chosen measures, and each
+section's annual report on the measures it is responsible for; `issue` one item to one county.
 Both write the rows viewflow's one-by-one start would write (see `workflows.tasks`), in a few bulk
 statements, and the first event of each assignment's history.
 """
@@ -8,14 +9,15 @@ statements, and the first event of each assignment's history.
 import logging
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from viewflow.workflow.models import Process
 from viewflow.workflow.status import PROCESS
 
 from assignments import selectors
-from assignments.models import Assignment, Measure, Round, State, Unit, WorkItem
+from assignments.models import Assignment, ItemSection, Measure, MeasureSection, Round, State, Unit, WorkItem
 from permissions import roles
-from permissions.checks import can_issue
+from permissions.checks import can_issue, can_issue_reports
 
 from . import bulk, flows, history, tasks
 from .actions import Conflict, Invalid, NotAllowed, acting_unit
@@ -25,14 +27,19 @@ from .models import Event
 logger = logging.getLogger("duban.events")
 
 
-def open_round(year, *, by=None, plan=None, measures=None):
+def open_round(year, *, by=None, plan=None, measures=None, reports=None):
     """Open the reporting round of `year` of `plan` (None: the only plan loaded; refused when there are
-    several): one assignment per (work item active that year × county the plan names).
+    several): one assignment per (work item active that year × county the plan names), and with
+    `reports` one annual report per section the plan names, other than its coordinator, that is
+    responsible for one of its measures, reviewed by the coordinator (`section_reports`).
 
     `by` is the section chief who issues (None: the system, from the command line); a chief opens the
     measures their section leads, the coordinating section's chief any. Without `measures`, every
     measure `by` may issue is opened; naming one they may not is refused. Assignments that exist are
-    left alone, so opening twice creates nothing new. Returns (round, number of assignments created).
+    left alone, so opening twice creates nothing new. The reports come with the whole round (`reports`
+    None: when no `measures` are named) and only from the system or the coordinator's chief: another
+    chief opening the whole round issues only their measures, and asking for the reports is refused.
+    Returns (round, number of assignments created).
     """
     if plan is None:
         try:
@@ -52,7 +59,11 @@ def open_round(year, *, by=None, plan=None, measures=None):
         elif refused:
             numbers = "、".join(str(measure.number) for measure in refused)
             raise NotAllowed(f"你无权下达第 {numbers} 项重点任务(须由牵头科室或基政科科长下达)")
-    if not chosen:
+    if reports is None:
+        reports = measures is None and (by is None or can_issue_reports(by, plan))
+    elif reports and by is not None and not can_issue_reports(by, plan):
+        raise NotAllowed("各科室的年度工作报告须由牵头汇总科室的科长下达")
+    if not chosen and not reports:
         if by is None:
             raise Invalid("没有选择要下达的重点任务")
         raise NotAllowed("你没有可下达的重点任务(须由牵头科室或基政科科长下达)")
@@ -61,6 +72,8 @@ def open_round(year, *, by=None, plan=None, measures=None):
         with transaction.atomic():
             round_, _ = Round.objects.get_or_create(plan=plan, year=year, defaults={"opened_by": by})
             created = _issue(round_, chosen, by=by, unit=unit)
+            if reports:
+                created += _issue_reports(round_, by=by, unit=unit)
     except IntegrityError:  # someone opened the same assignments at the same moment
         raise Conflict(f"{year} 年度正由他人同时下达,请稍后刷新查看") from None
     return round_, created
@@ -99,8 +112,35 @@ def _issue(round_, measures, *, by, unit):
     return count
 
 
+def _issue_reports(round_, *, by, unit):
+    coordinator = round_.plan.coordinator_id
+    if coordinator is None:  # no section to review them
+        return 0
+    existing = set(Assignment.objects.filter(round=round_).reports().values_list("unit_id", flat=True))
+    pairs = [(None, section) for section in section_reports(round_.plan) if section.pk not in existing]
+    if not pairs:
+        return 0
+    return len(_create(round_, pairs, {None: coordinator}, by=by, unit=unit))
+
+
+def section_reports(plan):
+    """The sections that report to `plan`'s coordinator each year: those the plan names, other than the
+    coordinator, responsible for one of its measures or of their rows."""
+    responsible = Q(Exists(MeasureSection.objects.filter(measure__plan=plan, unit=OuterRef("pk")))) | Q(
+        Exists(ItemSection.objects.filter(item__measure__plan=plan, unit=OuterRef("pk")))
+    )
+    return list(
+        Unit.objects.sections()
+        .filter(plan_units__plan=plan)
+        .filter(responsible)
+        .exclude(pk=plan.coordinator_id)
+        .order_by("plan_units__position")
+    )
+
+
 def _create(round_, pairs, leads, *, by, unit):
-    """Write the assignments of (item, county) pairs in bulk: processes, their tasks, rows and events.
+    """Write the assignments of (item, unit) pairs in bulk (item None: a section's report): processes,
+    their tasks, rows and events.
 
     Five kinds of INSERT (each in as few statements as the database takes), whatever the count: the
     rows viewflow's one-by-one start would write, without its per-process re-reads, savepoints and
@@ -132,10 +172,10 @@ def _create(round_, pairs, leads, *, by, unit):
         rows.append(
             {
                 "round_id": round_.pk,
-                "item_id": item.pk,
+                "item_id": item.pk if item else None,
                 "unit_id": county.pk,
                 "key": key,
-                "lead_section_id": leads[item.pk],
+                "lead_section_id": leads[item.pk if item else None],
                 "due": dues[deadline],
                 "process_id": process_id,
                 "task_id": work_id,

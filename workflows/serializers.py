@@ -168,9 +168,13 @@ class CountersignSerializer(serializers.ModelSerializer):
 class AssignmentRowSerializer(serializers.ModelSerializer):
     plan = serializers.CharField(source="round.plan.code", help_text="计划文号")
     round = serializers.IntegerField(source="round.year", help_text="报送年度")
-    measure = serializers.SerializerMethodField(help_text="重点任务:{number, title}")
-    item = serializers.SerializerMethodField(help_text="工作事项:{code, text}")
-    county = serializers.CharField(source="county.name", help_text="县级民政局")
+    measure = serializers.SerializerMethodField(help_text="重点任务:{number, title};科室年度工作报告为 null")
+    item = serializers.SerializerMethodField(help_text="工作事项:{code, text};科室年度工作报告为 null")
+    title = serializers.CharField(help_text="名称:事项编号与工作措施,或“2024 年度社管科工作报告”")
+    unit = serializers.SerializerMethodField(
+        help_text="报送单位:{name, kind},kind 为 county(县级民政局)或 section(科室,报送年度工作报告)"
+    )
+    county = serializers.SerializerMethodField(help_text="县级民政局名称;科室年度工作报告为 null")
     lead_section = serializers.CharField(source="lead_section.name", help_text="牵头科室")
     state_label = serializers.CharField(source="get_state_display", help_text="状态的中文名称")
     light = serializers.ChoiceField(
@@ -183,23 +187,36 @@ class AssignmentRowSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assignment
-        fields = ["id", "plan", "round", "measure", "item", "county", "lead_section", "state", "state_label", "version",
-                  "due", "light", "light_label", "updated"]  # fmt: skip
+        fields = ["id", "plan", "round", "measure", "item", "title", "unit", "county", "lead_section", "state",
+                  "state_label", "version", "due", "light", "light_label", "updated"]  # fmt: skip
 
     def get_light_label(self, assignment) -> str | None:
         light = assignment.light
         return f"{Light(light).label} {MEANINGS[light]}" if light else None
 
-    def get_measure(self, assignment) -> dict:
+    def get_measure(self, assignment) -> dict | None:
+        if assignment.is_report:
+            return None
         measure = assignment.item.measure
         return {"number": measure.number, "title": measure.title}
 
-    def get_item(self, assignment) -> dict:
+    def get_item(self, assignment) -> dict | None:
+        if assignment.is_report:
+            return None
         return {"code": assignment.item.code, "text": assignment.item.measure_text}
+
+    def get_unit(self, assignment) -> dict:
+        return {"name": assignment.unit.name, "kind": assignment.unit.kind}
+
+    def get_county(self, assignment) -> str | None:
+        return assignment.unit.name if assignment.county else None
 
 
 class AssignmentDetailSerializer(AssignmentRowSerializer):
-    key = serializers.CharField(help_text="标识:年度/事项 id/县 id(历史记录的摘要覆盖它,单位或事项改名不变)")
+    key = serializers.CharField(
+        help_text="标识:年度/事项 id/单位 id,科室年度工作报告为 年度/r计划 id/单位 id"
+        "(历史记录的摘要覆盖它,单位或事项改名不变)"
+    )
     assignee = serializers.SerializerMethodField(help_text="经办人用户名")
     targets = AskSerializer(
         source="asks",
@@ -207,9 +224,12 @@ class AssignmentDetailSerializer(AssignmentRowSerializer):
         help_text="本年度要报送的指标:每个指标一项,带当年有效的目标和此后的目标;其 id 为报送 indicators 的键",
     )
     duties = serializers.SerializerMethodField(help_text="本县本年度的点名任务(文件点名本县的部分),原文")
-    measure_body = serializers.CharField(source="item.measure.body", help_text="重点任务的内容(原文)")
-    path_text = serializers.CharField(source="item.path_text", help_text="工作路径及任务指标")
-    sections = serializers.SerializerMethodField(help_text="责任科室,牵头在前")
+    measure_body = serializers.SerializerMethodField(help_text="重点任务的内容(原文);科室年度工作报告为 null")
+    path_text = serializers.SerializerMethodField(help_text="工作路径及任务指标;科室年度工作报告为 null")
+    sections = serializers.SerializerMethodField(help_text="责任科室,牵头在前;科室年度工作报告为审核它的牵头汇总科室")
+    covers = serializers.SerializerMethodField(
+        help_text="科室年度工作报告所涵盖的重点任务(本科室负责的):[{number, title, body}];工作事项为空"
+    )
     submissions = serializers.SerializerMethodField(help_text="全部报送,最新在前;changes 为与上一次报送相比的改动")
     attachments = AttachmentSerializer(many=True, help_text="附件;尚未报送的只列给本县人员")
     countersigns = CountersignSerializer(many=True, help_text="会签意见")
@@ -219,7 +239,16 @@ class AssignmentDetailSerializer(AssignmentRowSerializer):
 
     class Meta(AssignmentRowSerializer.Meta):
         fields = [*AssignmentRowSerializer.Meta.fields, "key", "assignee", "measure_body", "path_text", "sections",
-                  "targets", "duties", "submissions", "attachments", "countersigns", "actions"]  # fmt: skip
+                  "covers", "targets", "duties", "submissions", "attachments", "countersigns", "actions"]  # fmt: skip
+
+    def get_measure_body(self, assignment) -> str | None:
+        return None if assignment.is_report else assignment.item.measure.body
+
+    def get_path_text(self, assignment) -> str | None:
+        return None if assignment.is_report else assignment.item.path_text
+
+    def get_covers(self, assignment) -> list[dict]:
+        return [{"number": m.number, "title": m.title, "body": m.body} for m in assignment.covers]
 
     @extend_schema_field(SubmissionWithChangesSerializer(many=True))
     def get_submissions(self, assignment):
@@ -238,6 +267,8 @@ class AssignmentDetailSerializer(AssignmentRowSerializer):
         return assignment.assignee.username if assignment.assignee_id else None
 
     def get_sections(self, assignment) -> list[str]:
+        if assignment.is_report:
+            return [assignment.lead_section.name]
         links = sorted(assignment.item.item_sections.all(), key=lambda link: link.position)
         return [link.unit.name for link in links]
 

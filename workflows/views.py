@@ -17,6 +17,8 @@ from permissions.checks import (
     ATTACH,
     available_actions,
     can_audit,
+    can_issue_reports,
+    coordinator_ids,
     issuable_measures,
     people_with,
     visible_to,
@@ -46,7 +48,7 @@ def assignment_list(request):
         plans=list(plans.values()),
         years=sorted(set(opened.values_list("year", flat=True))),
         measures=plan.measures.order_by("number") if plan else (),
-        counties=_visible_counties(request.user),
+        units=_visible_units(request.user),
     )
     filters = dict(form.cleaned_data) if form.is_valid() else {}
     filters["plan"] = plans.get(filters.get("plan"))
@@ -133,14 +135,22 @@ def rounds(request):
     plan = selectors.current_plan(request.GET.get("plan"))
     measures = issuable_measures(request.user, plan)
     opened = set(Round.objects.filter(plan=plan).values_list("year", flat=True))
-    form = OpenRoundForm(request.POST or None, years=plan.years, opened=opened, measures=measures) if measures else None
+    reports = can_issue_reports(request.user, plan)
+    form = None
+    if measures:
+        form = OpenRoundForm(request.POST or None, years=plan.years, opened=opened, measures=measures, reports=reports)
     if request.method == "POST":
         if form is None:
             raise PermissionDenied("你无权下达报送任务")
         if form.is_valid():
             try:
+                data = form.cleaned_data
                 round_, created = open_round(
-                    form.cleaned_data["year"], by=request.user, plan=plan, measures=form.cleaned_data["measures"]
+                    data["year"],
+                    by=request.user,
+                    plan=plan,
+                    measures=data["measures"],
+                    reports=data.get("reports", False),
                 )
             except actions.ActionError as error:
                 messages.error(request, error.message)
@@ -217,9 +227,20 @@ def _extend_form(user, plan, years, data=None):
 def _visible_counties(user):
     who = principal(user)
     counties = Unit.objects.counties()
-    if not who.sees_everything and who.units_with(roles.WORK):
-        counties = counties.filter(pk__in=who.units_with(roles.VIEW))
+    own = [pk for pk in who.units_with(roles.WORK) if who.units[pk].kind == Unit.Kind.COUNTY]
+    if not who.sees_everything and own:
+        counties = counties.filter(pk__in=own)  # a county's people see their own county only
     return list(counties.values_list("name", flat=True))
+
+
+def _visible_units(user):
+    """The reporting units the list's 单位 filter offers: the counties the user may see, and the sections
+    whose reports they may see (every section for the coordinator, leaders and auditors; else their own)."""
+    who = principal(user)
+    sections = Unit.objects.sections()
+    if not who.sees_everything and not who.units_with(roles.REVIEW) & coordinator_ids(user):
+        sections = sections.filter(pk__in=who.units_with(roles.WORK))
+    return _visible_counties(user) + list(sections.values_list("name", flat=True))
 
 
 def _action_form(action, assignment, data=None):
@@ -227,7 +248,9 @@ def _action_form(action, assignment, data=None):
     kinds = {spec.kind for spec in entry.fields}
     options = {"initial": {"version": assignment.version}, "auto_id": f"id_{action}_%s"}  # ids unique on the page
     if "indicators" in kinds:  # what the round asks: `assignment_detail` has it, the bare row computes it
-        options["asks"] = getattr(assignment, "asks", None) or assignment.item.asks(assignment.round.year)
+        options["asks"] = getattr(assignment, "asks", None)
+        if options["asks"] is None:
+            options["asks"] = assignment.item.asks(assignment.round.year) if assignment.item_id else []
     if "user" in kinds:
         options["colleagues"] = people_with(roles.WORK, assignment.unit_id).exclude(pk=assignment.assignee_id)
     return ActionForm(data, entry=entry, **options)

@@ -76,12 +76,13 @@ def test_open_round_without_a_plan_is_refused_when_there_are_two(second_plan):
 
 def test_open_round_opens_the_named_plans_round_for_the_counties_it_names(plan, second_plan):
     output = run("open_round", "2026", "--plan", CODE)
-    assert f"{CODE} 2026 年度已下达:新建督办事项 6 个" in output
+    assert f"{CODE} 2026 年度已下达:新建督办事项 7 个" in output  # and 基政科's report to 养老科
     round_ = Round.objects.get()
     assert round_.plan == second_plan
-    assert sorted(round_.assignments.values_list("item__code", "unit__name")) == [
+    assert sorted(round_.assignments.exclude(item=None).values_list("item__code", "unit__name")) == [
         ("1a", "孝义市"), ("1a", "新区"), ("1a", "离石区"), ("2a", "孝义市"), ("2a", "新区"), ("2a", "离石区"),
     ]  # fmt: skip
+    assert list(round_.assignments.reports().values_list("unit__name", "lead_section__name")) == [("基政科", "养老科")]
     with pytest.raises(CommandError, match="2026 年不在计划年度"):
         run("open_round", "2026", "--plan", FIRST)
     first, _ = rounds.open_round(2024, plan=plan, measures=[plan.measures.get(number=1)])

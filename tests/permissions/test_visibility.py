@@ -30,13 +30,14 @@ def test_a_county_sees_its_own_assignments_only(round_2024, county_clerk, county
 def test_a_section_sees_the_measures_and_rows_it_is_responsible_for(round_2024, co_section_staff):
     seen = visible_to(co_section_staff)  # 社事科
     measures = set(seen.values_list("item__measure__number", flat=True))
-    assert measures == {7, 8, 9, 13, 14, 15, 16, 20, 21, 4}  # 4d names 各业务科室
+    assert measures == {7, 8, 9, 13, 14, 15, 16, 20, 21, 4, None}  # 4d names 各业务科室; None: its own report
     assert not seen.filter(item__measure__number=1).exists()
 
 
 def test_a_section_sees_every_row_of_the_measures_it_is_named_in(round_2024, make_user):
     quhua = make_user("quhua_staff", "section_staff", "区划科")  # measures 6 and 19, and 4d's 各业务科室
     assert set(visible_to(quhua).values_list("item__code", flat=True)) == {
+        None,  # its own annual report
         "4b",
         "4c",
         "4d",

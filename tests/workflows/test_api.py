@@ -174,8 +174,8 @@ def test_the_list_rows_have_the_documented_fields(api, assignment, county_clerk)
     assert set(body) == {"count", "next", "previous", "results"}
     row = body["results"][0]
     assert set(row) == {
-        "id", "plan", "round", "measure", "item", "county", "lead_section", "state", "state_label", "version", "due",
-        "light", "light_label", "updated",
+        "id", "plan", "round", "measure", "item", "title", "unit", "county", "lead_section", "state", "state_label",
+        "version", "due", "light", "light_label", "updated",
     }  # fmt: skip
     assert row["round"] == 2024 and row["county"] == "离石区" and row["state_label"] == "已下达"
     assert set(row["measure"]) == {"number", "title"} and set(row["item"]) == {"code", "text"}

@@ -105,7 +105,7 @@ def test_reassign_hands_the_work_to_another_clerk_of_the_county(assignment, walk
 def test_reassign_refuses_a_clerk_of_another_county(assignment, walk, county_head, other_county_clerk):
     a = walk.to(assignment, "in_progress")
     before = snapshot(a)
-    with pytest.raises(actions.Invalid, match="不是本县的经办人"):
+    with pytest.raises(actions.Invalid, match="不是本单位的经办人"):
         actions.reassign(a, by=county_head, version=a.version, to=other_county_clerk.username)
     with pytest.raises(actions.Invalid, match="没有名为"):
         actions.reassign(a, by=county_head, version=a.version, to="nobody")

@@ -16,16 +16,18 @@ def run(*args):
     return out.getvalue()
 
 
-def test_opening_a_round_issues_every_active_item_to_every_county(plan):
+def test_opening_a_round_issues_every_active_item_to_every_county_and_the_sections_reports(plan):
     output = run("open_round", "2024")
     active = WorkItem.objects.filter(first_year__lte=2024, last_year__gte=2024).count()
     assert active == 42  # 4a ends with 2023, 14b is 2022 only
-    assert Assignment.objects.count() == active * 13
-    assert f"新建督办事项 {active * 13} 个" in output
+    total = active * 13 + 4  # and the reports of 社管科, 社事科, 救助科 and 区划科
+    assert Assignment.objects.exclude(item=None).count() == active * 13
+    assert Assignment.objects.reports().count() == 4
+    assert f"新建督办事项 {total} 个" in output
     assert not Assignment.objects.filter(item__code__in=["4a", "14b"]).exists()
-    assert Event.objects.filter(action="issue").count() == active * 13
-    assert Process.objects.count() == active * 13
-    assert Task.objects.filter(flow_task_type="HUMAN", status="NEW").count() == active * 13
+    assert Event.objects.filter(action="issue").count() == total
+    assert Process.objects.count() == total
+    assert Task.objects.filter(flow_task_type="HUMAN", status="NEW").count() == total
 
 
 def test_opening_twice_creates_nothing_new(plan):
@@ -50,7 +52,8 @@ def test_due_dates_follow_the_report_day_or_the_items_own_deadline(plan):
 
 def test_each_assignment_is_led_by_its_rows_first_section(plan):
     run("open_round", "2024")
-    leads = {(a.item.code, a.lead_section.name) for a in Assignment.objects.select_related("item", "lead_section")}
+    rows = Assignment.objects.exclude(item=None).select_related("item", "lead_section")
+    leads = {(a.item.code, a.lead_section.name) for a in rows}
     assert ("18b", "社管科") in leads and ("19a", "基政科") in leads and ("3a", "社管科") in leads
 
 
@@ -69,8 +72,8 @@ def test_a_section_chief_issues_the_measures_their_section_leads(plan, other_sec
     assert (issue.actor, issue.unit_name) == (other_section_chief, "社管科")
     with pytest.raises(actions.NotAllowed, match="第 1 项"):
         rounds.open_round(2024, by=other_section_chief, measures=[Measure.objects.get(number=1)])
-    _, created = rounds.open_round(2024, by=section_chief)  # the coordinating section: all the rest
-    assert Assignment.objects.count() == 42 * 13
+    _, created = rounds.open_round(2024, by=section_chief)  # the coordinating section: all the rest, and the reports
+    assert Assignment.objects.count() == 42 * 13 + 4
 
 
 def test_people_who_are_not_chiefs_cannot_open_a_round(
