@@ -47,11 +47,12 @@ def declare(action, grant, *, transition=None, states=()):
 declare(ATTACH, Grant(roles.WORK, "unit"), states=(State.IN_PROGRESS, State.RETURNED))
 
 
-def coordinator_ids(user):
-    """The coordinating sections of the plans (read once per user object, like the grants)."""
+def coordinators(user):
+    """Each plan's coordinating section, {plan id: unit id} (read once per user object, like the grants).
+    A section coordinates its own plan only: in another plan it is one section among the others."""
     who = principal(user)
     if who.coordinators is None:
-        who.coordinators = set(Plan.objects.exclude(coordinator=None).values_list("coordinator_id", flat=True))
+        who.coordinators = dict(Plan.objects.exclude(coordinator=None).values_list("pk", "coordinator_id"))
     return who.coordinators
 
 
@@ -123,12 +124,13 @@ def can_audit(user):
 
 
 def can_issue(user, measure):
-    """The chief of a measure's lead section may open its round; the coordinating section's chief, any."""
+    """The chief of a measure's lead section may open its round; the chief of its plan's coordinating
+    section, any of that plan."""
     reviewing = principal(user).units_with(roles.REVIEW)
     if not reviewing:
         return False
     lead = min(measure.measure_sections.all(), key=lambda link: link.position).unit_id  # prefetch-friendly
-    return lead in reviewing or bool(reviewing & coordinator_ids(user))
+    return lead in reviewing or coordinators(user).get(measure.plan_id) in reviewing
 
 
 def can_issue_reports(user, plan):

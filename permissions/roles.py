@@ -179,7 +179,7 @@ class Principal:
     grants: dict = field(default_factory=dict)
     global_perms: frozenset = frozenset()
     units: dict = field(default_factory=dict)  # {pk: Unit} of every unit in `grants`
-    coordinators: set | None = None  # filled by `coordinator_ids` when first needed
+    coordinators: dict | None = None  # {plan id: its coordinating section's id}, filled when first needed
 
     def units_with(self, codename):
         return self.grants.get(codename, set())

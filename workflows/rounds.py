@@ -58,7 +58,7 @@ def open_round(year, *, by=None, plan=None, measures=None, reports=None):
             chosen = [measure for measure in chosen if measure not in refused]
         elif refused:
             numbers = "、".join(str(measure.number) for measure in refused)
-            raise NotAllowed(f"你无权下达第 {numbers} 项重点任务(须由牵头科室或基政科科长下达)")
+            raise NotAllowed(f"你无权下达第 {numbers} 项重点任务(须由牵头科室或本计划牵头汇总科室的科长下达)")
     if reports is None:
         reports = measures is None and (by is None or can_issue_reports(by, plan))
     elif reports and by is not None and not can_issue_reports(by, plan):
@@ -66,7 +66,7 @@ def open_round(year, *, by=None, plan=None, measures=None, reports=None):
     if not chosen and not reports:
         if by is None:
             raise Invalid("没有选择要下达的重点任务")
-        raise NotAllowed("你没有可下达的重点任务(须由牵头科室或基政科科长下达)")
+        raise NotAllowed("你没有可下达的重点任务(须由牵头科室或本计划牵头汇总科室的科长下达)")
     unit = acting_unit(by, roles.REVIEW) if by else None
     try:
         with transaction.atomic():
@@ -82,7 +82,7 @@ def open_round(year, *, by=None, plan=None, measures=None, reports=None):
 def issue(round_, item, county, *, by=None):
     """Issue one assignment of `item` to `county` in an open round (as `open_round` does for many)."""
     if by is not None and not can_issue(by, item.measure):
-        raise NotAllowed(f"你无权下达第 {item.measure.number} 项重点任务(须由牵头科室或基政科科长下达)")
+        raise NotAllowed(f"你无权下达第 {item.measure.number} 项重点任务(须由牵头科室或本计划牵头汇总科室的科长下达)")
     if not item.is_active_in(round_.year):
         raise Invalid(f"工作事项 {item.code} 在 {round_.year} 年不需报送")
     unit = acting_unit(by, roles.REVIEW) if by else None

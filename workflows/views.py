@@ -18,7 +18,7 @@ from permissions.checks import (
     available_actions,
     can_audit,
     can_issue_reports,
-    coordinator_ids,
+    coordinators,
     issuable_measures,
     people_with,
     visible_to,
@@ -238,7 +238,7 @@ def _visible_units(user):
     whose reports they may see (every section for the coordinator, leaders and auditors; else their own)."""
     who = principal(user)
     sections = Unit.objects.sections()
-    if not who.sees_everything and not who.units_with(roles.REVIEW) & coordinator_ids(user):
+    if not who.sees_everything and not who.units_with(roles.VIEW) & set(coordinators(user).values()):
         sections = sections.filter(pk__in=who.units_with(roles.WORK))
     return _visible_counties(user) + list(sections.values_list("name", flat=True))
 

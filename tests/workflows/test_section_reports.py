@@ -12,7 +12,7 @@ from viewflow.workflow.models import Task
 
 from assignments.models import Assignment, Measure, Plan, Unit
 from permissions import roles
-from permissions.checks import available_actions, visible_to
+from permissions.checks import available_actions, can_issue, can_issue_reports, visible_to
 from workflows import actions, history, rounds
 from workflows.flows import AssignmentFlow
 from workflows.selectors import to_do
@@ -199,3 +199,32 @@ def test_the_coordinators_chief_issues_the_reports_from_the_rounds_page(
     assert not Assignment.objects.reports().exists()  # unticked
     client.post("/assignments/rounds/", {"year": 2024, "measures": [measure], "reports": "on"})
     assert Assignment.objects.reports().count() == 4
+
+
+@pytest.fixture
+def second_coordinator_chief(make_user, second_plan):
+    return make_user("yanglao_chief", "section_chief", "养老科")  # coordinates the second plan only
+
+
+def test_a_plans_coordinator_has_no_coordinator_powers_in_another_plan(
+    plan, second_plan, second_coordinator_chief, section_chief
+):
+    first_measure = plan.measures.get(number=1)  # led by 基政科
+    assert not can_issue(second_coordinator_chief, first_measure)
+    with pytest.raises(actions.NotAllowed):
+        rounds.open_round(2024, plan=plan, by=second_coordinator_chief)
+    with pytest.raises(actions.NotAllowed):
+        rounds.open_round(2024, plan=plan, by=second_coordinator_chief, measures=[first_measure], reports=False)
+    rounds.open_round(2024, plan=plan, measures=[plan.measures.get(number=7)], reports=True)
+    assert not visible_to(second_coordinator_chief).filter(round__plan=plan).exists()
+    # and 基政科, the first plan's coordinator, is one section among others in the second plan
+    assert not can_issue(section_chief, second_plan.measures.get(number=1))  # led by 养老科
+    assert can_issue(section_chief, second_plan.measures.get(number=2))  # led by 基政科
+    assert not can_issue_reports(section_chief, second_plan) and can_issue_reports(
+        second_coordinator_chief, second_plan
+    )
+    round_, _ = rounds.open_round(2026, plan=second_plan, by=second_coordinator_chief)
+    (report,) = round_.assignments.reports()
+    assert (report.unit.name, report.lead_section.name) == ("基政科", "养老科")
+    assert visible_to(section_chief).filter(round=round_).count() == 1 + 3  # its report and measure 2's rows
+    assert available_actions(section_chief, report) == ["start", "reassign"]
