@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE := config.settings
 # The browser tests drive Playwright's sync API beside Django's live server.
 export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
-.PHONY: install run migrate plan demo test browser lint format check bench messages clean
+.PHONY: install run migrate plan demo test browser pgclient backup restore lint format check bench messages clean
 
 install: $(VENV)/.installed
 
@@ -44,8 +44,22 @@ check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 
-test: browser lint check
+test: browser pgclient lint check
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# One consistent archive of the database, the attachment files and the history checkpoints; its path is the
+# last word printed. DIR=… to choose the folder (default BACKUP_DIR or var/backups).
+backup: install pgclient
+	$(BIN)/python manage.py backup $(if $(DIR),-o "$(DIR)")
+
+# FILE=… into an empty database (DATABASE_URL) and an empty media folder; refuses anything else.
+restore: install pgclient
+	@test -n "$(FILE)" || { echo "请用 FILE=备份文件 指明要恢复的备份" >&2; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)"
+
+# pg_dump and pg_restore when DATABASE_URL is PostgreSQL: installed when missing and allowed, else named.
+pgclient:
+	.ci/pg-client
 
 # Debian's Chromium and a Chinese font for the browser tests: installed when missing and allowed, else named.
 browser:

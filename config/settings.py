@@ -273,6 +273,8 @@ STORAGES = {
 }
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Where `make backup` (manage.py backup) writes its archives unless told otherwise.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "var" / "backups"))
 MEDIA_URL = "media/"
 # Largest accepted attachment; larger uploads are refused before anything is stored.
 ATTACHMENT_MAX_BYTES = (
