@@ -151,7 +151,7 @@ def assignment_detail(queryset, pk, *, viewer):
                 "attachments",
                 queryset=attachments_for(viewer, Attachment.objects.select_related("submission").order_by("pk")),
             ),
-            Prefetch("countersigns", queryset=Countersign.objects.select_related("section", "author")),
+            Prefetch("countersigns", queryset=Countersign.objects.select_related("section", "author", "submission")),
             Prefetch("item__item_sections", queryset=ItemSection.objects.select_related("unit")),
             "item__indicators__targets",
         )

@@ -7,13 +7,24 @@ from viewflow.urls import Site
 
 from assignments.urls import PlanApplication
 from config.auth import LoginForm
-from workflows.urls import AssignmentApplication
+from workflows.urls import AssignmentApplication, InboxApplication, ReviewApplication
+from workflows.views import landing
 
 admin.site.site_header = "督办 · 管理后台"
 admin.site.site_title = "督办管理后台"
 admin.site.index_title = "用户、单位与计划"
 
-site = Site(title="督办", viewsets=[AssignmentApplication(), PlanApplication()])
+
+class DubanSite(Site):
+    """The site: its index sends each person to their desk (`workflows.views.landing`)."""
+
+    index_path = path("", landing, name="index")
+
+
+site = DubanSite(
+    title="督办",
+    viewsets=[InboxApplication(), ReviewApplication(), AssignmentApplication(), PlanApplication()],
+)
 
 urlpatterns = [
     path(

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
+from django.utils.functional import LazyObject, empty
 from guardian.models import UserObjectPermission
 
 from assignments.models import Unit
@@ -152,14 +153,26 @@ def clear_role(user):
     forget(user)
 
 
+def unwrapped(user):
+    """The user object itself, also behind `request.user`'s lazy wrapper: the wrapper's own `__dict__` never
+    holds what is cached on the user, so a cache checked there would miss on every call."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user
+
+
 def forget(user):
     """Drop what was read of the user's role and grants, after they changed."""
+    user = unwrapped(user)
     for cached in ("_duban_role", "_duban_principal"):
         user.__dict__.pop(cached, None)
 
 
 def role_of(user):
     """The user's role code, or None. Cached on the user object for the request."""
+    user = unwrapped(user)
     if "_duban_role" not in user.__dict__:
         names = [group.name for group in user.groups.all() if group.name in Role.LABELS]
         user._duban_role = names[0] if len(names) == 1 else None
@@ -191,6 +204,7 @@ class Principal:
 
 def principal(user):
     """What `user` holds, read once per user object (one request's user) and kept on it; `forget` drops it."""
+    user = unwrapped(user)
     if "_duban_principal" not in user.__dict__:
         if not user.is_authenticated or not user.is_active:
             user._duban_principal = Principal()

@@ -36,9 +36,9 @@ def test_a_county_submits_and_its_section_accepts_in_the_browser(
     a = Assignment.objects.get(round__year=2024, item__code="7a", unit__name="离石区")
 
     log_in(page, live_server, "lishi_clerk")
-    expect(page).to_have_title(re.compile("督办事项"))
-    expect(page.locator("table.duban-table tbody tr")).to_have_count(2)  # 7a and 7b of 离石区 only
-    page.get_by_role("link", name="7a").click()
+    expect(page).to_have_title(re.compile("本县待办"))
+    expect(page.locator(".duban-desk__row")).to_have_count(2)  # 7a and 7b of 离石区 only
+    page.get_by_role("link", name="2024 年度 · 离石区 · 事项 7a").click()
     expect(page.locator("h1")).to_contain_text("离石区")
     page.locator("form.duban-action--start button").click()
     expect(page.locator(".duban-message")).to_contain_text("已开始办理")

@@ -32,9 +32,9 @@ def test_a_wrong_password_is_refused_with_a_chinese_message(client, county_clerk
     assert "_auth_user_id" not in client.session
 
 
-def test_logging_in_leads_to_the_assignments(client, county_clerk):
+def test_logging_in_leads_a_county_to_its_desk(client, county_clerk):
     response = client.post(reverse("login"), {"username": "lishi_clerk", "password": PASSWORD}, follow=True)
-    assert response.request["PATH_INFO"] == reverse("assignments:index")
+    assert response.request["PATH_INFO"] == reverse("inbox:index")
     content = response.content.decode()
     assert "离石区 · 县局经办人" in content
     assert "督办事项" in content and "行动计划" in content  # both in the menu

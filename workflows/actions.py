@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django_fsm import TransitionNotAllowed
 from viewflow.workflow.status import PROCESS
 
@@ -294,11 +295,11 @@ def extend(assignment, *, by, version, due, reason):
         if not isinstance(due, datetime.date) or isinstance(due, datetime.datetime):
             raise Invalid("请填写新的报送期限(日期,如 2024-11-15)", field="due")
         if due <= row.due:
-            raise Invalid(f"新的报送期限须晚于现在的期限 {row.due:%Y-%m-%d}", field="due")
+            raise Invalid(f"新的报送期限须晚于现在的期限 {date_format(row.due)}", field="due")
         working = WorkingCalendar()
         if not working.is_working_day(due):
             nearest = working.next_working_day(due)
-            raise Invalid(f"{due:%Y-%m-%d} 是休息日,请选择工作日(如 {nearest:%Y-%m-%d})", field="due")
+            raise Invalid(f"{date_format(due)}是休息日,请选择工作日(如 {date_format(nearest)})", field="due")
         before, row.due = row.due, due
         Assignment.objects.filter(pk=row.pk).update(due=due)
         act.finish(comment=reason, snapshot={"from": before.isoformat(), "to": due.isoformat()})

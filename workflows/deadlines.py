@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from assignments.models import Assignment, State
 from permissions.checks import allowed_in_state, can
@@ -98,5 +99,5 @@ def extend_county(round_, county, *, by, due, reason, measure=None):
             if row.due < due and allowed_in_state("extend", row):
                 extended.append(actions.extend(row, by=by, version=row.version, due=due, reason=reason))
         if not extended:
-            raise actions.Invalid(f"{county.name}没有期限早于 {due:%Y-%m-%d} 且可由你延期的在办事项", field="due")
+            raise actions.Invalid(f"{county.name}没有期限早于{date_format(due)}且可由你延期的在办事项", field="due")
     return extended

@@ -18,13 +18,17 @@ def to_do(user):
     waiting = Q(task__in=queue) | Q(task__owner=user, task__status=STATUS.ASSIGNED)
     sections = principal(user).units_with(COUNTERSIGN)
     if sections:
-        # the assignment's latest submission, seen from inside the countersign subquery below
-        latest = Submission.objects.filter(assignment=OuterRef(OuterRef("pk"))).order_by("-number").values("pk")[:1]
-        co_operating = ItemSection.objects.filter(item=OuterRef("item_id"), unit__in=sections).exclude(
-            unit=OuterRef("lead_section_id")
-        )
-        signed = Countersign.objects.filter(
-            assignment=OuterRef("pk"), section__in=sections, submission=Subquery(latest)
-        )
-        waiting |= Q(state=State.UNDER_REVIEW) & Exists(co_operating) & ~Exists(signed)
+        waiting |= awaiting_countersign(sections)
     return waiting
+
+
+def awaiting_countersign(sections):
+    """Reports under review on which one of `sections` co-operates (not as the lead) and has given no opinion
+    on the latest submission yet."""
+    # the assignment's latest submission, seen from inside the countersign subquery below
+    latest = Submission.objects.filter(assignment=OuterRef(OuterRef("pk"))).order_by("-number").values("pk")[:1]
+    co_operating = ItemSection.objects.filter(item=OuterRef("item_id"), unit__in=sections).exclude(
+        unit=OuterRef("lead_section_id")
+    )
+    signed = Countersign.objects.filter(assignment=OuterRef("pk"), section__in=sections, submission=Subquery(latest))
+    return Q(state=State.UNDER_REVIEW) & Exists(co_operating) & ~Exists(signed)

@@ -1,7 +1,7 @@
 from django.urls import path
 from viewflow.urls import Application
 
-from . import views
+from . import desks, views
 
 
 class AssignmentApplication(Application):
@@ -22,3 +22,27 @@ class AssignmentApplication(Application):
     extend_path = path("rounds/extend/", views.extend_round, name="extend")
     audit_path = path("audit/", views.audit, name="audit")
     checkpoint_path = path("audit/checkpoints/<int:pk>/", views.checkpoint_download, name="checkpoint")
+
+
+class InboxApplication(Application):
+    """本县待办: a reporting unit's open assignments, for its people (a county's, a section's for its report)."""
+
+    title = "本县待办"
+    icon = "inbox"
+    app_name = "inbox"
+    menu_template_name = None
+    permission = staticmethod(desks.works_on)
+
+    index_path = path("", views.inbox, name="index")
+
+
+class ReviewApplication(Application):
+    """审核台: the reports waiting for a section's review or opinion."""
+
+    title = "审核台"
+    icon = "fact_check"
+    app_name = "review"
+    menu_template_name = None
+    permission = staticmethod(desks.reviews)
+
+    index_path = path("", views.review, name="index")

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,8 +26,9 @@ from permissions.checks import (
 )
 from permissions.roles import principal
 
-from . import actions, calendar, files, history
+from . import actions, calendar, desks, files, history
 from .deadlines import describe, extend_county, with_lights
+from .diagram import flow_chart
 from .forms import ActionForm, ExtendCountyForm, FilterForm, OpenRoundForm, UploadForm
 from .models import Checkpoint, Event
 from .registry import ACTIONS
@@ -190,7 +192,7 @@ def extend_round(request):
         messages.error(request, error.message)
     else:
         messages.success(
-            request, f"已将{county.name} {round_.year} 年度的 {len(extended)} 个事项延期至 {data['due']:%Y-%m-%d}。"
+            request, f"已将{county.name} {round_.year} 年度的 {len(extended)} 个事项延期至{date_format(data['due'])}。"
         )
     return redirect(back)
 
@@ -213,6 +215,34 @@ def checkpoint_download(request, pk):
     response = HttpResponse(checkpoint.line + "\n", content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="checkpoint-{checkpoint.at:%Y%m%dT%H%M%SZ}.txt"'
     return response
+
+
+@require_GET
+def landing(request):
+    """Where a signed-in person starts: a reporting unit's people at their unit's desk (本县待办), a section's at
+    the review desk (审核台), everyone else at the list."""
+    if desks.works_on(request.user) and not desks.reviews(request.user):
+        return redirect("inbox:index")
+    if desks.reviews(request.user):
+        return redirect("review:index")
+    return redirect("assignments:index")
+
+
+@require_GET
+def inbox(request):
+    """本县待办: the open assignments of the user's unit, grouped by what they need."""
+    groups = desks.inbox(request.user)
+    people = desks.colleagues(request.user, groups)
+    for row in (row for group in groups for row in group.rows if row.can_reassign):
+        row.reassign_to = [person for person in people[row.unit_id] if person.pk != row.assignee_id]
+    return render(request, "workflows/inbox.html", {"groups": groups, "total": sum(len(g.rows) for g in groups)})
+
+
+@require_GET
+def review(request):
+    """审核台: the reports waiting for the user's sections, to review or to countersign, oldest first."""
+    groups = desks.review_desk(request.user)
+    return render(request, "workflows/review.html", {"groups": groups, "total": sum(len(g.rows) for g in groups)})
 
 
 def _extend_form(user, plan, years, data=None):
@@ -256,6 +286,9 @@ def _action_form(action, assignment, data=None):
     return ActionForm(data, entry=entry, **options)
 
 
+REVIEWING = {"begin_review", "accept", "return", "countersign"}  # the actions that judge a report
+
+
 def _detail_context(user, assignment, failed=None):
     describe([assignment])
     available = available_actions(user, assignment)
@@ -270,4 +303,7 @@ def _detail_context(user, assignment, failed=None):
         "upload_form": UploadForm(),
         "reports": selectors.reports(assignment),
         "events": Event.objects.filter(assignment=assignment).order_by("sequence"),
+        "flow": flow_chart(assignment.state, mine=buttons),
+        # a reviewer reads the report before the buttons that judge it
+        "reviewing": bool(REVIEWING & set(buttons)),
     }

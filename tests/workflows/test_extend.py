@@ -60,12 +60,12 @@ def test_a_reason_is_required(assignment, section_chief):
 
 @pytest.mark.parametrize("due", [D(2024, 10, 31), D(2024, 10, 30)], ids=str)
 def test_the_new_date_must_be_later(assignment, section_chief, due):
-    with pytest.raises(actions.Invalid, match="须晚于现在的期限 2024-10-31"):
+    with pytest.raises(actions.Invalid, match="须晚于现在的期限 2024年10月31日"):
         actions.extend(assignment, by=section_chief, version=1, due=due, reason="理由")
 
 
 def test_the_new_date_must_be_a_working_day(assignment, section_chief):
-    with pytest.raises(actions.Invalid, match=re.escape("2024-11-16 是休息日,请选择工作日(如 2024-11-18)")):
+    with pytest.raises(actions.Invalid, match=re.escape("2024年11月16日是休息日,请选择工作日(如 2024年11月18日)")):
         actions.extend(assignment, by=section_chief, version=1, due=D(2024, 11, 16), reason="理由")
 
 
@@ -127,7 +127,7 @@ def test_the_page_offers_the_extension_to_the_chief_and_takes_it(client, assignm
     response = client.post(url, {"version": 1, "due": "2024-11-15", "reason": "理由"})
     assert response.status_code == 302 and fresh(assignment).due == LATER
     refused = client.post(url, {"version": 2, "due": "2024-11-01", "reason": "理由"})
-    assert refused.status_code == 400 and "须晚于现在的期限 2024-11-15" in refused.content.decode()
+    assert refused.status_code == 400 and "须晚于现在的期限 2024年11月15日" in refused.content.decode()
 
 
 # --- a county at once
