@@ -107,7 +107,9 @@ def all_page_urls():
             continue
         yield "/" + route.replace("<int:pk>", "1").replace("<int:number>", "1").replace(
             "<int:attachment_pk>", "1"
-        ).replace("<str:action>", "start").replace("<int:process_pk>", "1").replace("<int:task_pk>", "1")
+        ).replace("<str:action>", "start").replace("<int:process_pk>", "1").replace("<int:task_pk>", "1").replace(
+            "<int:year>", "2024"
+        ).replace("<str:extension>", "xlsx")
 
 
 def test_every_page_of_the_site_requires_login(client, plan):

@@ -20,6 +20,7 @@ class AssignmentApplication(Application):
     download_path = path("attachments/<int:pk>/", views.download, name="download")
     rounds_path = path("rounds/", views.rounds, name="rounds")
     extend_path = path("rounds/extend/", views.extend_round, name="extend")
+    ledger_path = path("rounds/<int:year>/ledger.<str:extension>", views.ledger_download, name="ledger")
     audit_path = path("audit/", views.audit, name="audit")
     checkpoint_path = path("audit/checkpoints/<int:pk>/", views.checkpoint_download, name="checkpoint")
 

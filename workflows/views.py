@@ -1,10 +1,12 @@
 """The assignment pages. A view that changes state looks the assignment up through the scoped
 queryset (another county's id is a 404), validates a small form, calls one action, and redirects."""
 
+import io
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -26,7 +28,7 @@ from permissions.checks import (
 )
 from permissions.roles import principal
 
-from . import actions, calendar, desks, files, history
+from . import actions, calendar, desks, files, history, ledger
 from .deadlines import describe, extend_county, with_lights
 from .diagram import flow_chart
 from .forms import ActionForm, ExtendCountyForm, FilterForm, OpenRoundForm, UploadForm
@@ -59,7 +61,10 @@ def assignment_list(request):
     rows = selectors.assignment_list(with_lights(scoped), only=only, **filters)
     page = Paginator(rows.filter(light=light) if light else rows, 50).get_page(request.GET.get("page"))
     page.object_list = describe(list(page.object_list))
-    return render(request, "workflows/assignment_list.html", {"form": form, "page": page})
+    context = {"form": form, "page": page}
+    if filters.get("year") and (filters["plan"] or plan):  # the chosen round's ledger, as this list scopes it
+        context["ledger"] = {"year": filters["year"], "plan": (filters["plan"] or plan).code}
+    return render(request, "workflows/assignment_list.html", context)
 
 
 @require_GET
@@ -195,6 +200,29 @@ def extend_round(request):
             request, f"已将{county.name} {round_.year} 年度的 {len(extended)} 个事项延期至{date_format(data['due'])}。"
         )
     return redirect(back)
+
+
+LEDGER_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+@require_GET
+def ledger_download(request, year, extension):
+    """A round's ledger (台账) as xlsx or csv, holding only what the user may see, as the list does."""
+    if extension not in LEDGER_TYPES:
+        raise Http404("台账只能导出为 xlsx 或 csv")
+    plan = selectors.current_plan(request.GET.get("plan"))
+    round_ = get_object_or_404(Round.objects.select_related("plan"), plan=plan, year=year)
+    built = ledger.build(round_, user=request.user)
+    if not built.entries:
+        raise Http404("该年度没有你可查看的督办事项")
+    content = io.BytesIO()
+    (ledger.write_xlsx if extension == "xlsx" else ledger.write_csv)(built, content)
+    content.seek(0)
+    name = f"{plan.code}-{year}年度台账.{extension}"
+    return FileResponse(content, as_attachment=True, filename=name, content_type=LEDGER_TYPES[extension])
 
 
 @require_GET
