@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE := config.settings
 # The browser tests drive Playwright's sync API beside Django's live server.
 export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
-.PHONY: install run migrate plan demo test browser pgclient backup restore lint format check bench messages clean
+.PHONY: install run serve migrate plan demo test browser pgclient backup restore lint format check bench messages clean
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,11 @@ demo: plan
 run: demo
 	@echo "督办已就绪:http://127.0.0.1:8000/ (演示账号见上表)"
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Production on this machine: gunicorn (config/gunicorn.py) and the task worker, DEBUG off; needs SECRET_KEY
+# and HISTORY_KEY in the environment (README, Deployment). Migrates and collects static files first.
+serve: install
+	DEBUG=false $(BIN)/python -m config.serve
 
 lint: install
 	$(BIN)/ruff check .

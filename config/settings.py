@@ -1,5 +1,6 @@
 """Duban settings: one file, every difference between machines read from the environment."""
 
+import json
 import os
 import secrets
 import sys
@@ -7,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -116,8 +118,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.errors.ApiErrorMiddleware",  # first: a bad Host or an oversized body under /api/ is refused in JSON
+    "config.requestlog.RequestLogMiddleware",  # first: every request gets its id and its log line
+    "config.health.HealthMiddleware",  # /healthz before host, HTTPS, session and login: the proxy asks it often
+    "config.errors.ApiErrorMiddleware",  # a bad Host or an oversized body under /api/ is refused in JSON
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -263,8 +268,19 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
+# Attachments go through Django's storage API only: the file system under MEDIA_ROOT by default, or the
+# storage class MEDIA_STORAGE names with the keyword arguments of MEDIA_STORAGE_OPTIONS (JSON), such as
+# django-storages' S3Storage for an S3-compatible store shared by several servers (see README).
+MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "") or "django.core.files.storage.FileSystemStorage"
+try:
+    MEDIA_STORAGE_OPTIONS = json.loads(os.environ.get("MEDIA_STORAGE_OPTIONS", "") or "{}")
+except ValueError as error:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE_OPTIONS must be a JSON object: {error}") from None
+if MEDIA_STORAGE == "django.core.files.storage.FileSystemStorage":
+    # storing bytes that exist saves them again (a rename over the old copy), so they count as recent
+    MEDIA_STORAGE_OPTIONS.setdefault("allow_overwrite", True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": MEDIA_STORAGE, "OPTIONS": MEDIA_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": "config.storage.StaticFilesStorage"
         if not DEBUG
@@ -287,16 +303,52 @@ DUE_WARNING_DAYS = env_int("DUE_WARNING_DAYS", 5)
 # The plan loaded by `make run` and by tests that need the real plan.
 PLAN_FILE = BASE_DIR / "assignments" / "plan" / "lvliang-2022-31.json"
 
+# A login lasts SESSION_HOURS at most, and ends with the browser unless SESSION_EXPIRE_AT_BROWSER_CLOSE is off.
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", 8) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+
+# Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto (and removes it from clients'
+# requests): without this, every request looks like plain HTTP and the HTTPS redirect loops.
+if env_bool("BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading asks the browsers' makers to hard-code HTTPS for the whole domain: the domain
+        # owner's decision, not the application's; the check that urges it is silenced unless it is taken.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Content-Security-Policy: scripts and styles from this site only (Swagger UI's start script is served
+# as a file too). Styles allow inline: the material frontend and Swagger UI set style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # every record carries the id of the request it was logged in (config.requestlog), "-" outside one
+    "filters": {"request_id": {"()": "config.requestlog.RequestIdFilter"}},
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

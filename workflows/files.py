@@ -1,30 +1,36 @@
-"""Attachments: checked by size, name and content, stored under MEDIA_ROOT by their SHA-256.
+"""Attachments: checked by size, name and content, kept in the media storage under their SHA-256.
 
 Django does not limit an upload's size or type; these checks are ours. A refused file leaves nothing
-behind: the upload is streamed to a temporary file beside the store, checked, and only then moved
-into place under its hash (a file already stored under that hash is kept once).
+behind: the upload is streamed to a local temporary file, checked, and only then saved into the media
+storage under its hash. Every access to stored files goes through Django's storage API
+(`default_storage`: the file system under MEDIA_ROOT by default, or any store `MEDIA_STORAGE` names), so
+several application servers can share one store.
 
 One stored file may serve several attachment rows (the same bytes uploaded twice, by two counties,
 say), and a row becomes visible to others only when its transaction commits. So no action deletes a
 file: removing a row leaves its file, and `sweep` (the `sweep_media` command) deletes the files no
-row refers to once they are older than a grace period. Storing a file that exists refreshes its
-time, so a file in use by an upload still in progress is never old enough to be swept.
+row refers to once they are older than a grace period. Storing bytes that are stored already saves
+them again, which makes them recent; and an upload holds a lock on its hash until its transaction
+ends, which the sweep takes before it deletes, so a file an upload still in progress refers to is
+never deleted under it.
 """
 
 import hashlib
 import os
-import tempfile
 import time
 import unicodedata
-import uuid
 import zipfile
-from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.db import connection, transaction
 
 from assignments.models import Attachment
 from assignments.selectors import attachments_for
 from permissions.checks import visible_to
+
+STORE = "attachments"
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # extension → (content type, how the content must begin or what it must hold)
@@ -87,7 +93,10 @@ def content_kind(path):
 
 
 def store(assignment, upload, *, by):
-    """Check `upload` and keep it as a pending attachment of `assignment`; raise FileRefused."""
+    """Check `upload` and keep it as a pending attachment of `assignment`; raise FileRefused.
+
+    Call it inside the transaction that creates the row: the lock on the file's hash lasts until it ends.
+    """
     name = clean_name(getattr(upload, "name", ""))
     extension = os.path.splitext(name)[1].lower()
     if extension not in TYPES:
@@ -95,37 +104,31 @@ def store(assignment, upload, *, by):
     limit = max_bytes()
     if upload.size is not None and upload.size > limit:
         raise FileRefused(f"文件过大({_size(upload.size)}),单个附件不能超过 {_size(limit)}")
-    incoming = _incoming()
-    incoming.mkdir(parents=True, exist_ok=True)
+    content_type, expected = TYPES[extension]
     digest = hashlib.sha256()
     size = 0
-    handle = tempfile.NamedTemporaryFile(dir=incoming, delete=False)  # noqa: SIM115 - kept past `with`
-    temporary = Path(handle.name)
-    try:
-        with handle:
-            for chunk in upload.chunks():
-                size += len(chunk)
-                if size > limit:
-                    raise FileRefused(f"文件过大,单个附件不能超过 {_size(limit)}")
-                digest.update(chunk)
-                handle.write(chunk)
+    # A local file in FILE_UPLOAD_TEMP_DIR (the system's by default), removed when closed; a file system
+    # store moves it into place whole, so a reader never sees half a file.
+    with TemporaryUploadedFile(name, content_type, None, None) as temporary:
+        for chunk in upload.chunks():
+            size += len(chunk)
+            if size > limit:
+                raise FileRefused(f"文件过大,单个附件不能超过 {_size(limit)}")
+            digest.update(chunk)
+            temporary.write(chunk)
+        temporary.flush()
         if size == 0:
             raise FileRefused("文件是空的")
-        content_type, expected = TYPES[extension]
-        kind = content_kind(temporary)
-        if kind != expected:
+        if content_kind(temporary.temporary_file_path()) != expected:
             raise FileRefused(f"文件内容与扩展名“{extension}”不符;只接受真实的 {ALLOWED_LABEL} 文件")
+        temporary.seek(0)
+        temporary.size = size
         sha256 = digest.hexdigest()
-        final = path_of(sha256)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.utime(final)  # stored already: keep that copy, now too recent for a sweep
-            temporary.unlink()
-        except FileNotFoundError:
-            os.replace(temporary, final)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        _lock_bytes(sha256)
+        stored = name_of(sha256)
+        saved = default_storage.save(stored, temporary)
+        if saved != stored:  # a store that keeps the first copy of a name: that copy holds these very bytes
+            default_storage.delete(saved)
     return Attachment.objects.create(
         assignment=assignment, name=name, content_type=content_type, size=size, sha256=sha256, uploaded_by=by
     )
@@ -138,58 +141,77 @@ def downloadable(user, attachments=None):
     return attachments_for(user, attachments.filter(assignment__in=visible_to(user)))
 
 
-def path_of(sha256):
-    return Path(settings.MEDIA_ROOT) / "attachments" / sha256[:2] / sha256
+def name_of(sha256):
+    """The stored file's name in the media storage."""
+    return f"{STORE}/{sha256[:2]}/{sha256}"
 
 
-def _incoming():
-    return Path(settings.MEDIA_ROOT) / "incoming"
+def _lock_bytes(sha256):
+    """Until the current transaction ends, no sweep deletes the file of `sha256` (nor does this wait for one).
+
+    On PostgreSQL an advisory lock keyed by the hash; SQLite admits one writing transaction at a time
+    (IMMEDIATE), which is lock enough.
+    """
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(bytes.fromhex(sha256[:16]), "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def response(attachment):
     """The stored file as a download under its own name and type (never rendered by the browser)."""
     from django.http import FileResponse, Http404
 
-    stored = path_of(attachment.sha256)
-    if not stored.exists():
+    stored = name_of(attachment.sha256)
+    if not default_storage.exists(stored):
         raise Http404("附件文件缺失")
-    download = FileResponse(stored.open("rb"), as_attachment=True, filename=attachment.name)
+    download = FileResponse(default_storage.open(stored, "rb"), as_attachment=True, filename=attachment.name)
     download["Content-Type"] = attachment.content_type
     download["X-Content-Type-Options"] = "nosniff"
     return download
 
 
 def sweep(*, grace_seconds):
-    """Delete the stored files that no attachment row refers to and the temporary files of uploads that
-    never finished, when older than `grace_seconds`; return how many were deleted.
+    """Delete the stored files that no attachment row refers to, when older than `grace_seconds`; return
+    how many were deleted.
 
-    A file is first moved aside, then looked at again: an upload of the same bytes that refreshed it in
-    the meantime gets it back (an upload that came after the move stores its own copy).
+    Each file is looked at again under the lock on its hash, in a transaction of its own: an upload of
+    the same bytes that is still in progress holds that lock, and one that committed meanwhile refers to it.
     """
     cutoff = time.time() - grace_seconds
     referenced = set(Attachment.objects.values_list("sha256", flat=True).distinct())
     removed = 0
-    incoming = _incoming()
-    for path in sorted(incoming.glob("*")) if incoming.is_dir() else []:
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    store_root = Path(settings.MEDIA_ROOT) / "attachments"
-    for path in sorted(store_root.glob("*/*")) if store_root.is_dir() else []:
-        if path.name in referenced or not path.is_file() or path.stat().st_mtime >= cutoff:
+    for stored in _stored_names():
+        sha256 = stored.rsplit("/", 1)[-1]
+        if sha256 in referenced or _modified(stored) >= cutoff:
             continue
-        incoming.mkdir(parents=True, exist_ok=True)
-        aside = incoming / f"swept-{uuid.uuid4().hex}"
-        try:
-            os.rename(path, aside)
-        except FileNotFoundError:
-            continue
-        if aside.stat().st_mtime >= cutoff:
-            os.rename(aside, path)  # refreshed by an upload just before the move: same bytes, keep it
-            continue
-        aside.unlink()
+        with transaction.atomic():
+            _lock_bytes(sha256)
+            if Attachment.objects.filter(sha256=sha256).exists() or _modified(stored) >= cutoff:
+                continue
+            default_storage.delete(stored)
         removed += 1
     return removed
+
+
+def _stored_names():
+    try:
+        folders, _ = default_storage.listdir(STORE)
+    except FileNotFoundError:  # nothing stored yet
+        return []
+    names = []
+    for folder in sorted(folders):
+        _, stored = default_storage.listdir(f"{STORE}/{folder}")
+        names += [f"{STORE}/{folder}/{name}" for name in sorted(stored)]
+    return names
+
+
+def _modified(stored):
+    """When `stored` was last saved, in seconds since the epoch; a file gone meanwhile counts as recent."""
+    try:
+        return default_storage.get_modified_time(stored).timestamp()
+    except FileNotFoundError:
+        return float("inf")
 
 
 def _size(count):

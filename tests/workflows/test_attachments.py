@@ -173,7 +173,7 @@ def test_a_pending_file_can_be_removed_but_a_submitted_one_cannot(working, walk,
     with pytest.raises(actions.Conflict, match="不能删除"):
         actions.detach(working, by=county_clerk, attachment_id=kept.pk)
     assert sweep(tmp_path) == "已删除 0 个无人引用的文件。\n"
-    assert stored_files(tmp_path) == [files.path_of(kept.sha256)]
+    assert stored_files(tmp_path) == [tmp_path / files.name_of(kept.sha256)]
 
 
 def age(root, seconds=2 * 3600):
@@ -196,20 +196,18 @@ def test_a_rolled_back_uploads_files_are_swept_once_old(working, county_clerk, t
     with pytest.raises(RuntimeError), transaction.atomic():
         actions.attach(working, by=county_clerk, upload=upload("回滚.pdf", content))
         raise RuntimeError("the request failed after the upload")
-    (tmp_path / "incoming").mkdir(exist_ok=True)
-    (tmp_path / "incoming" / "tmp-interrupted").write_bytes(b"%PDF-1.4 half")  # an upload cut off midway
-    assert len(stored_files(tmp_path)) == 2
+    assert len(stored_files(tmp_path)) == 1  # an unfinished upload is a local temporary file, never in the store
     out = io.StringIO()
     call_command("sweep_media", stdout=out)  # younger than the grace period: an upload may still be running
-    assert out.getvalue() == "已删除 0 个无人引用的文件。\n" and len(stored_files(tmp_path)) == 2
-    assert sweep(tmp_path) == "已删除 2 个无人引用的文件。\n"
+    assert out.getvalue() == "已删除 0 个无人引用的文件。\n" and len(stored_files(tmp_path)) == 1
+    assert sweep(tmp_path) == "已删除 1 个无人引用的文件。\n"
     assert stored_files(tmp_path) == []
 
 
 def test_a_referenced_file_is_never_swept(working, county_clerk, tmp_path):
     attachment = actions.attach(working, by=county_clerk, upload=upload("报告.pdf", b"%PDF-1.4 kept"))
     assert sweep(tmp_path, "--grace-minutes", "0") == "已删除 0 个无人引用的文件。\n"
-    assert stored_files(tmp_path) == [files.path_of(attachment.sha256)]
+    assert stored_files(tmp_path) == [tmp_path / files.name_of(attachment.sha256)]
 
 
 def test_a_detached_file_whose_bytes_another_county_uploaded_stays(
@@ -221,7 +219,7 @@ def test_a_detached_file_whose_bytes_another_county_uploaded_stays(
     theirs = actions.attach(other, by=other_county_clerk, upload=upload("通知.pdf", content))
     actions.detach(working, by=county_clerk, attachment_id=mine.pk)
     assert sweep(tmp_path) == "已删除 0 个无人引用的文件。\n"
-    assert files.path_of(theirs.sha256).read_bytes() == content
+    assert (tmp_path / files.name_of(theirs.sha256)).read_bytes() == content
 
 
 def test_an_upload_of_bytes_stored_long_ago_makes_them_recent_for_the_sweep(working, county_clerk, tmp_path):
@@ -236,7 +234,7 @@ def test_an_upload_of_bytes_stored_long_ago_makes_them_recent_for_the_sweep(work
     out = io.StringIO()
     call_command("sweep_media", stdout=out)
     assert out.getvalue() == "已删除 0 个无人引用的文件。\n"
-    assert files.path_of(again.sha256).read_bytes() == content
+    assert (tmp_path / files.name_of(again.sha256)).read_bytes() == content
 
 
 def test_a_removal_racing_an_upload_of_the_same_bytes_to_another_county_keeps_the_file(
@@ -286,7 +284,7 @@ def test_a_removal_racing_an_upload_of_the_same_bytes_to_another_county_keeps_th
     assert failures == []
     survivor = Attachment.objects.get()
     assert survivor.assignment_id == theirs.pk
-    assert files.path_of(survivor.sha256).read_bytes() == content
+    assert (tmp_path / files.name_of(survivor.sha256)).read_bytes() == content
 
 
 def test_a_submitted_file_is_served_only_to_those_who_may_see_its_assignment(
