@@ -37,9 +37,7 @@ urlpatterns = [
     path("api/v1/", include("workflows.api")),
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
     # Swagger UI's start script comes as a file of its own (`?script`), not inline: the CSP allows no inline script.
-    path(
-        "api/docs/", login_not_required(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"
-    ),
+    path("api/docs/", login_not_required(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
     path("", site.urls),
 ]
 
