@@ -1,5 +1,7 @@
 """Under /api/, the refusals Django makes itself (before or outside DRF), in the API's own JSON shape."""
 
+import sys
+
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
@@ -85,6 +87,10 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    from .unavailable import UNAVAILABLE, unavailable
+
+    if isinstance(sys.exception(), UNAVAILABLE):  # the database went away before a view ran (a middleware's query)
+        return unavailable(request)
     if is_api(request):
         return api_error(500, "error", "服务器内部出错,已记录,请稍后再试。")
     return defaults.server_error(request)

@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "config.requestlog.RequestLogMiddleware",  # first: every request gets its id and its log line
     "config.health.HealthMiddleware",  # /healthz before host, HTTPS, session and login: the proxy asks it often
     "config.errors.ApiErrorMiddleware",  # a bad Host or an oversized body under /api/ is refused in JSON
+    "config.unavailable.DatabaseUnavailableMiddleware",  # a lost database connection answers 503, not a traceback
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
