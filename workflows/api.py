@@ -277,9 +277,11 @@ def _action_view(entry):
 
 
 @api_view(["POST"])
-@permission_classes([AllowAny])
 @schema(None)
 def unknown_action(request, pk, action):
+    """An action the registry lacks: 401 when not logged in and 404 for an assignment the caller may not
+    see, as every other route of an assignment answers; else 400."""
+    generics.get_object_or_404(_scoped(request), pk=pk)
     raise exceptions.ValidationError({"action": [f"未知操作“{action}”,应为 {'、'.join(ACTIONS)} 之一"]})
 
 
