@@ -253,8 +253,8 @@ def _make_world():
     return World(users, tokens, objects, foreign, secrets)
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
+@pytest.fixture(scope="module", name="world")
+def world_fixture(django_db_setup, django_db_blocker, tmp_path_factory):
     """The objects of every test here, rolled back after the module; files go to a folder of its own."""
     from django.conf import settings
 

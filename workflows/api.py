@@ -347,7 +347,7 @@ class PlanView(APIView):
             "code": serializers.CharField(), "title": serializers.CharField(),
             "first_year": serializers.IntegerField(), "last_year": serializers.IntegerField(),
             "groups": serializers.ListField(child=serializers.DictField()),
-            "measures": PlanMeasureSerializer(many=True)}), 401: ERRORS[401]},
+            "measures": PlanMeasureSerializer(many=True)}), 400: ERRORS[400], 401: ERRORS[401]},
     )  # fmt: skip
     def get(self, request):
         plan = _plan(request.query_params) or selectors.current_plan()
