@@ -209,10 +209,46 @@ def bench_open_round(plan, repeats):
     }
 
 
+def bench_matrix(plan, count):
+    """The round's matrix (年度总览) of the full 2024 round as a leader sees it, against the plain assignment
+    list of the same round (one page of 50), both through the whole request, interleaved."""
+    from django.test import Client
+
+    _, created = rounds.open_round(2024, plan=plan, reports=True)
+    leader = get_user_model().objects.create_user("bench_leader")
+    assign_role(leader, "leader", Unit.objects.filter(kind=Unit.Kind.CITY).first())
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(leader)
+    query = f"?plan={plan.code}"
+
+    def matrix():
+        response = client.get(f"/matrix/2024/{query}")
+        assert response.status_code == 200 and response.content.count(b'class="duban-cell ') == created
+
+    def listing():
+        assert client.get(f"/assignments/{query}&year=2024").status_code == 200
+
+    for path in (matrix, listing):
+        path()
+    queries, list_queries = counting(matrix), counting(listing)
+    times = medians({"ms": matrix, "list_ms": listing}, count)
+    return {
+        "name": "matrix",
+        "database": connection.vendor,
+        "assignments": created,
+        "runs": count,
+        **times,
+        "ratio": round(times["ms"] / times["list_ms"], 2),
+        "queries": queries,
+        "list_queries": list_queries,
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lifecycles", type=int, default=300, help="lifecycles to time (median)")
     parser.add_argument("--rounds", type=int, default=9, help="round openings to time (median)")
+    parser.add_argument("--pages", type=int, default=30, help="matrix pages to time (median)")
     options = parser.parse_args()
 
     # A database of the benchmark's own, never the test runner's.
@@ -227,6 +263,7 @@ def main():
         plan = Plan.objects.get(code=parsed["plan"]["code"])  # named: the database may hold other plans
         for result in (bench_lifecycle(plan, options.lifecycles), bench_open_round(plan, options.rounds)):
             print(json.dumps(result, ensure_ascii=False), flush=True)
+        print(json.dumps(bench_matrix(plan, options.pages), ensure_ascii=False), flush=True)
         assert Event.objects.exists()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

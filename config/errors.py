@@ -1,9 +1,16 @@
-"""Under /api/, the refusals Django makes itself (before or outside DRF), in the API's own JSON shape."""
+"""Under /api/, the refusals Django makes itself (before or outside DRF), in the API's own JSON shape; elsewhere, the
+page refusals with their reason."""
 
 import sys
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import (
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import JsonResponse
 from django.views import defaults
 
@@ -77,6 +84,10 @@ def bad_request(request, exception):
 def permission_denied(request, exception):
     if is_api(request):
         return api_error(403, "forbidden", "没有权限执行此操作。")
+    if not str(exception):  # viewflow refuses a page's application without a word: say why, as the application does
+        extra = getattr(getattr(request.resolver_match, "url_name", None), "extra", {})
+        if refusal := getattr(extra.get("app"), "refusal", ""):
+            exception = PermissionDenied(refusal)
     return defaults.permission_denied(request, exception)
 
 

@@ -7,7 +7,13 @@ from viewflow.urls import Site
 
 from assignments.urls import PlanApplication
 from config.auth import LoginForm
-from workflows.urls import AssignmentApplication, InboxApplication, ReviewApplication
+from workflows.urls import (
+    AssignmentApplication,
+    AuditApplication,
+    InboxApplication,
+    MatrixApplication,
+    ReviewApplication,
+)
 from workflows.views import landing
 
 admin.site.site_header = "督办 · 管理后台"
@@ -23,7 +29,14 @@ class DubanSite(Site):
 
 site = DubanSite(
     title="督办",
-    viewsets=[InboxApplication(), ReviewApplication(), AssignmentApplication(), PlanApplication()],
+    viewsets=[
+        InboxApplication(),
+        ReviewApplication(),
+        AssignmentApplication(),
+        MatrixApplication(),
+        PlanApplication(),
+        AuditApplication(),
+    ],
 )
 
 urlpatterns = [

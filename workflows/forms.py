@@ -147,3 +147,68 @@ class ExtendCountyForm(forms.Form):
             ("", "全部重点任务"),
             *[(m.number, f"{m.number}.{m.title}") for m in measures],
         ]
+
+
+def _date_field(label):
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": f"{label}应为日期,如 2024-10-31"},
+    )
+
+
+class MatrixForm(forms.Form):
+    """The matrix's filters (a GET form): a group of measures, a lead section, a state, a light, and the day
+    the matrix is rebuilt as of."""
+
+    group = forms.ChoiceField(label="分组", required=False)
+    section = forms.ChoiceField(label="牵头科室", required=False)
+    state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *State.choices])
+    light = forms.ChoiceField(
+        label="期限灯",
+        required=False,
+        choices=[("", "全部"), *[(light, f"{light.label} {MEANINGS[light]}") for light in Light]],
+    )
+    as_of = _date_field("截至日期")
+
+    def __init__(self, *args, groups=(), sections=(), today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["group"].choices = [("", "全部分组"), *[(g.number, f"{g.number}、{g.title}") for g in groups]]
+        self.fields["section"].choices = [("", "全部科室"), *[(name, name) for name in sections]]
+
+    def clean_as_of(self):
+        day = self.cleaned_data["as_of"]
+        if day is not None and self.today is not None and day > self.today:
+            raise forms.ValidationError("截至日期不能晚于今天:未来的情况还没有发生")
+        return day
+
+
+class AuditForm(forms.Form):
+    """The auditors' event search (a GET form); the same filters select what the exports hold."""
+
+    plan = forms.ChoiceField(label="计划", required=False)
+    unit = forms.ChoiceField(label="报送单位", required=False)  # a county, or a section for its reports
+    section = forms.ChoiceField(label="牵头科室", required=False)
+    measure = forms.TypedChoiceField(label="重点任务", required=False, coerce=int, empty_value=None)
+    item = forms.CharField(label="工作事项编号", required=False, max_length=8)
+    actor = forms.CharField(label="操作人账号", required=False, max_length=150)
+    action = forms.ChoiceField(label="操作", required=False)
+    since = _date_field("起始日期")
+    until = _date_field("截止日期")
+
+    def __init__(self, *args, plans=(), units=(), sections=(), measures=(), actions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].choices = [("", "全部计划"), *[(plan.code, plan.code) for plan in plans]]
+        self.fields["unit"].choices = [("", "全部单位"), *[(name, name) for name in units]]
+        self.fields["section"].choices = [("", "全部科室"), *[(name, name) for name in sections]]
+        self.fields["measure"].choices = [("", "全部任务"), *[(m.number, f"{m.number}.{m.title}") for m in measures]]
+        self.fields["action"].choices = [("", "全部操作"), *actions]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("起始日期晚于截止日期,查不到任何记录,请调换")
+        return data

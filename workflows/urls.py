@@ -1,7 +1,10 @@
 from django.urls import path
 from viewflow.urls import Application
 
+from permissions.checks import can_audit
+
 from . import desks, views
+from .matrix import may_view as may_view_matrix
 
 
 class AssignmentApplication(Application):
@@ -21,8 +24,6 @@ class AssignmentApplication(Application):
     rounds_path = path("rounds/", views.rounds, name="rounds")
     extend_path = path("rounds/extend/", views.extend_round, name="extend")
     ledger_path = path("rounds/<int:year>/ledger.<str:extension>", views.ledger_download, name="ledger")
-    audit_path = path("audit/", views.audit, name="audit")
-    checkpoint_path = path("audit/checkpoints/<int:pk>/", views.checkpoint_download, name="checkpoint")
 
 
 class InboxApplication(Application):
@@ -47,3 +48,32 @@ class ReviewApplication(Application):
     permission = staticmethod(desks.reviews)
 
     index_path = path("", views.review, name="index")
+
+
+class MatrixApplication(Application):
+    """年度总览: a round's measures × counties at a glance, for leaders, sections and auditors."""
+
+    title = "年度总览"
+    icon = "grid_on"
+    app_name = "matrix"
+    menu_template_name = None
+    permission = staticmethod(may_view_matrix)
+    refusal = "年度总览供局领导、各科室和审计人员查看;县局请在“督办事项”中查看本县的事项"
+
+    index_path = path("", views.matrix_index, name="index")
+    year_path = path("<int:year>/", views.matrix, name="year")
+
+
+class AuditApplication(Application):
+    """审计: the auditors' event search with its exports, the integrity check and the checkpoints."""
+
+    title = "审计"
+    icon = "verified"
+    app_name = "audit"
+    menu_template_name = None
+    permission = staticmethod(can_audit)
+    refusal = "审计页面只供审计人员使用:查询、导出和核验历史记录"
+
+    index_path = path("", views.audit, name="index")
+    export_path = path("events.<str:extension>", views.audit_export, name="export")
+    checkpoint_path = path("checkpoints/<int:pk>/", views.checkpoint_download, name="checkpoint")

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,18 +21,20 @@ from permissions.checks import (
     ATTACH,
     available_actions,
     can_audit,
+    can_issue,
     can_issue_reports,
     coordinators,
-    issuable_measures,
     people_with,
     visible_to,
 )
 from permissions.roles import principal
 
 from . import actions, calendar, desks, files, history, ledger
+from . import audit as audit_search
+from . import matrix as round_matrix
 from .deadlines import describe, extend_county, with_lights
 from .diagram import flow_chart
-from .forms import ActionForm, ExtendCountyForm, FilterForm, OpenRoundForm, UploadForm
+from .forms import ActionForm, AuditForm, ExtendCountyForm, FilterForm, MatrixForm, OpenRoundForm, UploadForm
 from .models import Checkpoint, Event
 from .registry import ACTIONS
 from .rounds import open_round
@@ -139,9 +142,17 @@ def download(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def rounds(request):
-    plan = selectors.current_plan(request.GET.get("plan"))
-    measures = issuable_measures(request.user, plan)
-    opened = set(Round.objects.filter(plan=plan).values_list("year", flat=True))
+    # Queries: one each for the plans, the counts, the rounds, the measures with their sections, and (for a
+    # chief) the reporting units; whatever the number of rounds and measures.
+    plans = list(selectors.plans())
+    code = request.GET.get("plan")
+    plan = next((plan for plan in plans if plan.code == code), None) if code else next(iter(plans), None)
+    if plan is None:
+        raise Http404(f"没有文号为“{code}”的计划" if code else "尚未载入行动计划")
+    summary = selectors.round_summary(visible_to(request.user), plan)
+    opened = {row["round"].year for row in summary}
+    every = list(plan.measures.prefetch_related("measure_sections").order_by("number"))
+    measures = [measure for measure in every if can_issue(request.user, measure)]
     reports = can_issue_reports(request.user, plan)
     form = None
     if measures:
@@ -164,9 +175,10 @@ def rounds(request):
             else:
                 messages.success(request, f"{round_.year} 年度已下达:新建督办事项 {created} 个。")
                 return redirect(f"{reverse('assignments:rounds')}?{urlencode({'plan': plan.code})}")
-    summary = selectors.round_summary(visible_to(request.user), plan)
-    context = {"plan": plan, "plans": selectors.plans(), "form": form, "summary": summary}
-    context["extend_form"] = _extend_form(request.user, plan, sorted(opened))
+    context = {"plan": plan, "plans": plans, "form": form, "summary": summary}
+    if opened and principal(request.user).units_with(roles.REVIEW):
+        units = list(Unit.objects.counties().filter(plan_units__plan=plan).values_list("name", flat=True))
+        context["extend_form"] = _extend_form(request.user, plan, sorted(opened), counties=units, measures=every)
     context["unknown_years"] = [note for year in plan.years if (note := calendar.unknown_note(year))]
     return render(request, "workflows/rounds.html", context)
 
@@ -227,11 +239,104 @@ def ledger_download(request, year, extension):
 
 @require_GET
 def audit(request):
-    """The integrity check of every history, for auditors: recomputes every chain and says the result."""
+    """审计: the auditors' event search, 50 to a page, the recorded checkpoint and, when asked (`?verify=1`),
+    the integrity check of every history (it recomputes every chain, so paging does not rerun it)."""
     if not can_audit(request.user):
-        raise PermissionDenied("只有审计人员可以核验历史记录")
-    verdict, checkpoint = history.verify_against_latest()
-    return render(request, "workflows/audit.html", {"verdict": verdict, "checkpoint": checkpoint})
+        raise PermissionDenied("只有审计人员可以查询和核验历史记录")
+    form, events = _audit_search(request)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    for name in ("page", "verify"):
+        query.pop(name, None)
+    verdict, checkpoint = history.verify_against_latest() if request.GET.get("verify") else (None, None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "verdict": verdict}
+    context["checkpoint"] = checkpoint or history.latest_checkpoint()
+    return render(request, "workflows/audit.html", context)
+
+
+@require_GET
+def audit_export(request, extension):
+    """The current search's events, every page, as CSV (UTF-8 with a byte-order mark) or xlsx; auditors only."""
+    if not can_audit(request.user):
+        raise PermissionDenied("只有审计人员可以导出历史记录")
+    if extension not in ("csv", "xlsx"):
+        raise Http404("历史记录只能导出为 csv 或 xlsx")
+    form, events = _audit_search(request)
+    name = f"历史记录-{timezone.localtime():%Y%m%d%H%M}.{extension}"
+    if extension == "csv":
+        content = io.StringIO()
+        audit_search.write_csv(events, content)
+        content = io.BytesIO(content.getvalue().encode("utf-8"))
+        kind = "text/csv; charset=utf-8"
+    else:
+        content = io.BytesIO()
+        audit_search.write_xlsx(events, content)
+        content.seek(0)
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return FileResponse(content, as_attachment=True, filename=name, content_type=kind)
+
+
+def _audit_search(request):
+    """The audit page's form and the events it selects (every event while the form is empty or invalid
+    would mislead: an invalid form selects none)."""
+    plans = list(selectors.plans())
+    chosen = next((plan for plan in plans if plan.code == request.GET.get("plan")), None)
+    plan = chosen or (plans[0] if len(plans) == 1 else None)
+    units = Unit.objects.exclude(kind=Unit.Kind.CITY).order_by("kind", "position").values_list("kind", "name")
+    form = AuditForm(
+        request.GET or None,
+        plans=plans,
+        units=[name for kind, name in units],
+        sections=[name for kind, name in units if kind == Unit.Kind.SECTION],
+        measures=plan.measures.order_by("number") if plan else (),
+        actions=Event.Action.choices,
+    )
+    if not request.GET:
+        return form, audit_search.search()
+    if not form.is_valid():
+        return form, Event.objects.none()
+    filters = dict(form.cleaned_data)
+    filters["plan"] = chosen
+    return form, audit_search.search(**filters)
+
+
+@require_GET
+def matrix_index(request):
+    """年度总览 without a year: the latest round of the plan."""
+    plan = selectors.current_plan(request.GET.get("plan"))
+    latest = Round.objects.filter(plan=plan).order_by("-year").first()
+    if latest is None:
+        raise Http404(f"{plan.code} 尚未下达任何年度,还没有总览")
+    return redirect(f"{reverse('matrix:year', args=[latest.year])}?{urlencode({'plan': plan.code})}")
+
+
+@require_GET
+def matrix(request, year):
+    """年度总览: the round's measures and items × its counties (and the sections' reports), each cell one
+    assignment's state and light; `?as_of=YYYY-MM-DD` rebuilds it as it stood at the end of that day."""
+    if not round_matrix.may_view(request.user):
+        raise PermissionDenied("年度总览供局领导、各科室和审计人员查看;县局请在“督办事项”中查看本县的事项")
+    plans = list(selectors.plans())
+    plan = next((plan for plan in plans if plan.code == request.GET.get("plan")), plans[0] if plans else None)
+    if plan is None:
+        raise Http404("尚未载入行动计划")
+    opened = {round_.year: round_ for round_ in Round.objects.filter(plan=plan)}
+    if year not in opened:
+        raise Http404(f"{plan.code} 尚未下达 {year} 年度")
+    measures = round_matrix.structure(plan, year)
+    sections = Unit.objects.sections().filter(plan_units__plan=plan).order_by("plan_units__position")
+    form = MatrixForm(
+        request.GET or None,
+        groups=round_matrix.groups_of(measures),
+        sections=list(sections.values_list("name", flat=True)),
+        today=timezone.localdate(),
+    )
+    filters = {name: value for name, value in form.cleaned_data.items() if value} if form.is_valid() else {}
+    built = round_matrix.build(request.user, opened[year], measures, round_matrix.counties_of(plan), **filters)
+    context = {"plan": plan, "plans": plans, "year": year, "years": sorted(opened), "form": form, "matrix": built}
+    context["as_of"] = filters.get("as_of")
+    context["filtered"] = bool(filters)
+    return render(request, "workflows/matrix.html", context)
 
 
 @require_GET
@@ -273,13 +378,15 @@ def review(request):
     return render(request, "workflows/review.html", {"groups": groups, "total": sum(len(g.rows) for g in groups)})
 
 
-def _extend_form(user, plan, years, data=None):
-    """The bulk extension form, for a section chief once a round is open; else None."""
+def _extend_form(user, plan, years, data=None, *, counties=None, measures=None):
+    """The bulk extension form, for a section chief once a round is open; else None. `counties` (names) and
+    `measures` are read here unless the caller has them."""
     if not years or not principal(user).units_with(roles.REVIEW):
         return None
-    counties = Unit.objects.counties().filter(plan_units__plan=plan).values_list("name", flat=True)
-    measures = plan.measures.order_by("number")
-    return ExtendCountyForm(data, years=years, counties=list(counties), measures=measures, auto_id="id_extend_%s")
+    if counties is None:
+        counties = list(Unit.objects.counties().filter(plan_units__plan=plan).values_list("name", flat=True))
+    measures = plan.measures.order_by("number") if measures is None else measures
+    return ExtendCountyForm(data, years=years, counties=counties, measures=measures, auto_id="id_extend_%s")
 
 
 def _visible_counties(user):
