@@ -43,6 +43,7 @@ from django.utils import timezone
 from assignments.models import Assignment, Attachment
 
 from . import history
+from .files import STORE
 from .models import Checkpoint, Event
 
 FORMAT = 1
@@ -51,7 +52,7 @@ CHECKPOINT = "checkpoint.txt"
 CHECKPOINTS = "checkpoints.txt"
 DUMP = {"postgresql": "database.dump", "sqlite": "database.sqlite3"}
 MEDIA = "media/"
-FILES_DIR = "attachments"
+FILES_DIR = STORE  # the stored attachment files, by SHA-256, in the media storage
 DUBAN_APPS = ("assignments", "permissions", "workflows")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
