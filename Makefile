@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE := config.settings
 # The browser tests drive Playwright's sync API beside Django's live server.
 export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
-.PHONY: install run serve migrate plan demo test browser pgclient backup restore lint format check bench messages clean
+.PHONY: install run serve migrate plan demo test browser pgclient backup restore lint format check bench loadtest messages clean
 
 install: $(VENV)/.installed
 
@@ -73,6 +73,11 @@ browser:
 # Speed against baselines measured in the same run, on the configured database (DATABASE_URL).
 bench: install
 	LOG_LEVEL=WARNING $(BIN)/python -m bench $(BENCH_ARGS)
+
+# The served stack (gunicorn and the task worker) under 50 simulated users with locust, then at saturation, on a
+# database and media folder of its own, removed after; LOADTEST_SECONDS (default 60), LOADTEST_USERS (default 50).
+loadtest: install
+	LOG_LEVEL=WARNING $(BIN)/python -m bench.load
 
 # Rebuild the Chinese catalog after editing locale/zh_Hans/LC_MESSAGES/django.po (needs gettext).
 messages:

@@ -20,6 +20,11 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
         super().__init__(*args, **kwargs)
         self.missing_references = set()
 
+    def create_compressor(self, **kwargs):
+        # gzip copies only: brotli at its highest level (WhiteNoise's, whenever the brotli module is importable,
+        # as the load generator's HTTP client brings it) takes minutes of collectstatic on two cores.
+        return super().create_compressor(**{**kwargs, "use_brotli": False})
+
     def url_converter(self, name, hashed_files, template=None):
         convert = super().url_converter(name, hashed_files, template)
 
