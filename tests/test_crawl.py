@@ -60,7 +60,7 @@ def same_site(base, href):
 @pytest.fixture
 def busy_round(county_clerk, other_county_clerk, section_chief, other_section_chief):
     """Measure 7 of 2024 and the sections' reports, with assignments of 离石区 and 兴县 in several states,
-    attachments, a return with its reason, an urging and an acceptance, all through the real actions."""
+    attachments, a return with its reason and an acceptance, all through the real actions."""
     rounds.open_round(2024, measures=[Measure.objects.get(number=7)], reports=True)
     mine = Assignment.objects.get(round__year=2024, item__code="7a", unit__name="离石区")
     theirs = Assignment.objects.get(round__year=2024, item__code="7a", unit__name="兴县")
@@ -73,10 +73,6 @@ def busy_round(county_clerk, other_county_clerk, section_chief, other_section_ch
         theirs, by=other_county_clerk, upload=SimpleUploadedFile("兴县.pdf", b"%PDF-1.4 xx", "application/pdf")
     )
     xingxian.accept(xingxian.begin_review(xingxian.submit(theirs, values=indicators(theirs, "100"))))
-    urged = Assignment.objects.get(round__year=2024, item__code="7b", unit__name="离石区")
-    actions.urge(urged, by=section_chief, version=urged.version, message="请本周内报送")
-    foreign = Assignment.objects.get(round__year=2024, item__code="7b", unit__name="兴县")
-    actions.urge(foreign, by=section_chief, version=foreign.version, message="请本周内报送")
     return mine
 
 
