@@ -28,8 +28,10 @@ demo: plan
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py open_round 2024
 
+# The notification worker runs in the background beside the server and stops with it.
 run: demo
 	@echo "督办已就绪:http://127.0.0.1:8000/ (演示账号见上表)"
+	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Production on this machine: gunicorn (config/gunicorn.py) and the task worker, DEBUG off; needs SECRET_KEY

@@ -619,6 +619,18 @@ class Assignment(FSMModelMixin, models.Model):
     def extend(self):
         pass
 
+    @transition(state, source=[State.ASSIGNED, State.IN_PROGRESS, State.RETURNED], target=None)
+    def urge(self):
+        """Only what the reporting unit still owes is urged."""
+
+    @transition(
+        state,
+        source=[State.ASSIGNED, State.IN_PROGRESS, State.SUBMITTED, State.UNDER_REVIEW, State.RETURNED],
+        target=None,
+    )
+    def acknowledge(self):
+        pass
+
 
 class Submission(models.Model):
     """One report of a county on an assignment; every submission is kept."""

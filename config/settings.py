@@ -110,6 +110,8 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "assignments",
     "permissions",
     "workflows",
@@ -155,6 +157,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "permissions.context_processors.identity",
+                "workflows.context_processors.notifications",
             ],
         },
     },
@@ -300,6 +303,23 @@ ATTACHMENT_MAX_BYTES = (
 
 # An open assignment's light turns yellow this many working days before its due date.
 DUE_WARNING_DAYS = env_int("DUE_WARNING_DAYS", 5)
+
+# Notifications: written in the action's transaction (an outbox), delivered after commit by a task that
+# the database backend keeps across restarts (`manage.py db_worker`, started by `make run`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)  # a failed e-mail is tried this often
+# E-mail: printed to the console in development; SMTP from the environment in production.
+if DEBUG and not os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "duban@localhost")
+SITE_URL = os.environ.get("SITE_URL", "")  # e.g. https://duban.example.gov.cn: links in e-mails start with it
 
 # The plan loaded by `make run` and by tests that need the real plan.
 PLAN_FILE = BASE_DIR / "assignments" / "plan" / "lvliang-2022-31.json"

@@ -12,6 +12,7 @@ from workflows.urls import (
     AuditApplication,
     InboxApplication,
     MatrixApplication,
+    NotificationApplication,
     ReviewApplication,
 )
 from workflows.views import landing
@@ -36,6 +37,7 @@ site = DubanSite(
         MatrixApplication(),
         PlanApplication(),
         AuditApplication(),
+        NotificationApplication(),
     ],
 )
 

@@ -19,7 +19,8 @@ from .roles import principal
 
 class Grant(NamedTuple):
     """Who may take an action: the holders of the unit grant `codename` on the assignment's `where`
-    unit: `unit` (its reporting unit), `lead_section`, or `co_sections` (any of the item's co-operating sections)."""
+    unit: `unit` (its reporting unit), `lead_section`, `co_sections` (any of the item's co-operating
+    sections), or `lead_section_or_coordinator` (its lead section, or its plan's coordinating section)."""
 
     codename: str
     where: str
@@ -29,6 +30,7 @@ class Rule(NamedTuple):
     grant: Grant
     transition: str | None  # the `Assignment` method that is the action's move: its sources are the states
     states: tuple = ()  # for an action that is not a transition, the states it may be taken in
+    when: object = None  # a further condition of the assignment (e.g. an open urging to acknowledge), or None
 
 
 ATTACH = "attach"
@@ -40,8 +42,8 @@ ATTACH = "attach"
 RULES = {}
 
 
-def declare(action, grant, *, transition=None, states=()):
-    RULES[action] = Rule(grant, transition, tuple(states))
+def declare(action, grant, *, transition=None, states=(), when=None):
+    RULES[action] = Rule(grant, transition, tuple(states), when)
 
 
 declare(ATTACH, Grant(roles.WORK, "unit"), states=(State.IN_PROGRESS, State.RETURNED))
@@ -97,6 +99,8 @@ def can(user, action, assignment):
         return False
     if where == "co_sections":
         return bool(units & co_section_ids(assignment))
+    if where == "lead_section_or_coordinator":
+        return assignment.lead_section_id in units or coordinators(user).get(assignment.round.plan_id) in units
     return getattr(assignment, f"{where}_id") in units
 
 
@@ -110,7 +114,7 @@ def allowed_in_state(action, assignment):
     if rule.transition is None:
         return assignment.state in rule.states
     transitions = getattr(Assignment, rule.transition)._django_fsm.transitions
-    return assignment.state in transitions
+    return assignment.state in transitions and (rule.when is None or rule.when(assignment))
 
 
 def available_actions(user, assignment):

@@ -127,10 +127,12 @@ def committed(transactional_db):
     """
     yield
     from workflows import history
-    from workflows.models import Event
+    from workflows.models import Event, Notification, Urging
 
     history.remove_guards()
     try:
+        Notification.objects.all().delete()  # they name events
+        Urging.objects.all().delete()
         Event.objects.all().delete()
     finally:
         history.install_guards()

@@ -34,9 +34,9 @@ from permissions import roles
 from permissions.checks import ATTACH, RULES, can, co_section_ids, transition_of
 from permissions.roles import principal
 
-from . import bulk, history, tasks, values
+from . import bulk, history, notifications, tasks, values
 from .calendar import WorkingCalendar
-from .models import Event
+from .models import Event, Urging
 from .registry import ACTIONS, Field, Grant, action
 
 logger = logging.getLogger("duban.events")
@@ -306,6 +306,40 @@ def extend(assignment, *, by, version, due, reason):
     return act.row
 
 
+def has_open_urgings(assignment):
+    return Urging.objects.filter(assignment=assignment, acknowledged_at=None).exists()
+
+
+@action(
+    "urge",
+    who=Grant(roles.REVIEW, "lead_section_or_coordinator"),
+    fields=[Field("message", "text", "催办内容", help="告诉报送单位要做什么、何时前做完")],
+)
+def urge(assignment, *, by, version, message):
+    """The lead section's chief, or the chief of the plan's coordinating section, urges (催办) the reporting
+    unit with a message; the urging stays open until the unit acknowledges it."""
+    with _action(assignment, "urge", by, version) as act:
+        message = _required(message, "催办必须填写催办内容", "message")
+        act.finish(comment=message)
+        Urging.objects.create(
+            assignment_id=act.row.pk, event_id=act.event_id, message=message, by=by, unit=act.unit, at=act.now
+        )
+    return act.row
+
+
+@action("acknowledge", who=UNIT, fields=[COMMENT], when=has_open_urgings)
+def acknowledge(assignment, *, by, version, comment=""):
+    """The reporting unit acknowledges (签收) every open urging of the assignment at once."""
+    with _action(assignment, "acknowledge", by, version) as act:
+        open_ = Urging.objects.filter(assignment_id=act.row.pk, acknowledged_at=None)
+        count = open_.count()
+        if not count:
+            raise Conflict("此事项没有待签收的催办", state=act.from_state, version=act.row.version)
+        act.finish(comment=comment, snapshot={"urgings": count})
+        open_.update(acknowledged_at=act.now, acknowledged_by=by, acknowledge_event_id=act.event_id)
+    return act.row
+
+
 def perform(name, assignment, *, by, **data):
     """Take the action `name` (as the pages and the API name it) with the data that action takes."""
     if name not in ACTIONS:
@@ -360,6 +394,7 @@ class _Act:
         self.row, self.action, self.by, self.unit, self.now = row, action, by, unit, now
         self.from_state = from_state
         self.finished = False
+        self.event_id = None
 
     def finish(self, *, comment="", snapshot=None, attachments=None):
         """Move the task as the registry says, then write the event and the row."""
@@ -381,7 +416,7 @@ class _Act:
             snapshot=snapshot,
             attachments=attachments,
         )
-        bulk.insert(Event, [{**event, "assignment_id": row.pk}], returning=False)
+        (self.event_id,) = bulk.insert(Event, [{**event, "assignment_id": row.pk}])
         row.event_count, row.last_hash = event["sequence"], event["hash"]
         row.version += 1
         row.updated = self.now
@@ -394,6 +429,7 @@ class _Act:
             last_hash=row.last_hash,
             updated=row.updated,
         )
+        notifications.for_event(self)  # the outbox rows, in this transaction: a refused action writes none
         self.finished = True
         label, pk, state = ACTION_LABELS[self.action], row.pk, row.state
         transaction.on_commit(lambda: logger.info("assignment %s: %s by %s → %s", pk, label, self.by, state))
@@ -454,6 +490,8 @@ def _acting_unit_for(user, action, row):
     codename, where = RULES[action].grant
     if where == "co_sections":
         return acting_unit(user, codename, among=co_section_ids(row))
+    if where == "lead_section_or_coordinator":  # the lead section when the actor is its chief
+        return acting_unit(user, codename, among={row.lead_section_id}) or acting_unit(user, codename)
     return principal(user).units[getattr(row, f"{where}_id")]
 
 

@@ -29,7 +29,7 @@ from assignments import selectors
 from assignments.models import ItemSection, Measure, MeasureSection, Plan, Round, State, Unit, WorkItem
 from permissions.checks import can, can_audit, visible_to
 
-from . import actions, files, history
+from . import actions, files, history, urgings
 from .deadlines import Light, extend_county, with_lights
 from .models import Event
 from .registry import ACTIONS
@@ -509,6 +509,67 @@ class HistoryVerification(APIView):
         )
 
 
+class UrgeRoundBody(serializers.Serializer):
+    """一个报送单位或一项重点任务在一个报送年度的逾期事项,一次催办"""
+
+    unit = serializers.CharField(required=False, help_text="报送单位名称,如 兴县;与 measure 二者选一")
+    measure = StrictIntegerField(
+        required=False, help_text="重点任务序号;与 unit 二者选一", error_messages={"invalid": "重点任务序号应为整数"}
+    )
+    message = TextField(
+        max_length=2000,
+        help_text="催办内容",
+        error_messages=dict.fromkeys(("required", "blank", "null"), "催办必须填写催办内容"),
+    )
+    plan = serializers.CharField(required=False, help_text="计划文号;只载入了一个计划时可省略")
+
+    def validate(self, data):
+        if ("unit" in data) == ("measure" in data):
+            raise serializers.ValidationError("请填写 unit 或 measure(二者选一)")
+        return data
+
+
+@extend_schema(tags=["督办事项"])
+class RoundUrge(APIView):
+    @extend_schema(
+        summary="催办一个单位或一项重点任务的逾期事项",
+        description=(
+            "把该单位(或该重点任务各报送单位)本年度已逾期(红灯)、调用者可催办的事项,以同一催办内容逐个“催办”,"
+            "每个事项各记一条历史,待报送单位签收;任何一个被拒绝则全部不催办。"
+            "牵头科室的科长可催办本科室牵头的事项,牵头汇总科室的科长可催办本计划的任何事项。"
+        ),
+        request={"application/json": UrgeRoundBody},
+        responses={
+            200: inline_serializer("Urged", {"urged": serializers.ListField(child=serializers.IntegerField())}),
+            **ERRORS,
+        },
+    )
+    def post(self, request, year):
+        if not isinstance(request.data, dict):
+            raise exceptions.ParseError("请求体应为 JSON 对象")
+        body = UrgeRoundBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            plan = selectors.the_plan(data.get("plan"))
+        except LookupError as error:
+            raise exceptions.ValidationError({"plan": [str(error)]}) from None
+        round_ = Round.objects.filter(plan=plan, year=year).first()
+        if round_ is None:
+            raise exceptions.NotFound(f"{plan.code} {year} 年度尚未下达")
+        unit = measure = None
+        if "unit" in data:
+            unit = urgings.reporting_units(plan).filter(name=data["unit"]).first()
+            if unit is None:
+                raise exceptions.ValidationError({"unit": [f"{plan.code} 没有名为“{data['unit']}”的报送单位"]})
+        else:
+            measure = Measure.objects.filter(plan=plan, number=data["measure"]).first()
+            if measure is None:
+                raise exceptions.ValidationError({"measure": [f"{plan.code} 没有第 {data['measure']} 项重点任务"]})
+        urged = urgings.urge_late(round_, by=request.user, message=data["message"], unit=unit, measure=measure)
+        return Response({"urged": [row.pk for row in urged]})
+
+
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
 @permission_classes([AllowAny])
 @schema(None)
@@ -537,6 +598,7 @@ urlpatterns = [
     path("plan/", _api(PlanView), name="plan"),
     path("rounds/", _api(RoundList), name="rounds"),
     path("rounds/<int:year>/extend/", _api(RoundExtend), name="round-extend"),
+    path("rounds/<int:year>/urge/", _api(RoundUrge), name="round-urge"),
     path("history/verify/", _api(HistoryVerification), name="history-verify"),
     re_path(r"^(?P<rest>[\s\S]*)\Z", login_not_required(unknown)),  # any character, a newline too
 ]

@@ -149,6 +149,32 @@ class ExtendCountyForm(forms.Form):
         ]
 
 
+class UrgeForm(forms.Form):
+    """Every late assignment of a unit, or of a measure, in one round urged with one message."""
+
+    year = forms.TypedChoiceField(label="报送年度", coerce=int)
+    unit = forms.ChoiceField(label="报送单位", required=False)
+    measure = forms.TypedChoiceField(label="重点任务", required=False, coerce=int, empty_value=None)
+    message = TextField(label="催办内容", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                        error_messages={"required": "催办必须填写催办内容"})  # fmt: skip
+
+    def __init__(self, *args, years=(), units=(), measures=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(year, f"{year} 年") for year in years]
+        self.fields["year"].initial = max(years, default=None)
+        self.fields["unit"].choices = [("", "(按重点任务催办)"), *[(name, name) for name in units]]
+        self.fields["measure"].choices = [
+            ("", "(按单位催办)"),
+            *[(m.number, f"{m.number}.{m.title}") for m in measures],
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("unit")) == bool(data.get("measure")):
+            raise forms.ValidationError("请选择一个报送单位或一项重点任务(二者选一)")
+        return data
+
+
 def _date_field(label):
     return forms.DateField(
         label=label,

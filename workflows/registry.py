@@ -67,12 +67,13 @@ class Entry:
 ACTIONS = {}
 
 
-def action(name, *, who, fields=(), move=None):
-    """Declare the decorated function as the action `name`."""
+def action(name, *, who, fields=(), move=None, when=None):
+    """Declare the decorated function as the action `name`; `when`, a condition of the assignment besides
+    its state for the action to be offered (e.g. an open urging to acknowledge)."""
 
     def register(function):
         ACTIONS[name] = entry = Entry(name, function, who, tuple(fields), move)
-        checks.declare(name, who, transition=entry.transition)
+        checks.declare(name, who, transition=entry.transition, when=when)
         return function
 
     return register

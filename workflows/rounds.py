@@ -19,7 +19,7 @@ from assignments.models import Assignment, ItemSection, Measure, MeasureSection,
 from permissions import roles
 from permissions.checks import can_issue, can_issue_reports
 
-from . import bulk, flows, history, tasks
+from . import bulk, flows, history, notifications, tasks
 from .actions import Conflict, Invalid, NotAllowed, acting_unit
 from .calendar import WorkingCalendar
 from .models import Event
@@ -190,6 +190,7 @@ def _create(round_, pairs, leads, *, by, unit):
         row["id"] = pk
     bulk.insert(Event, [{**event, "assignment_id": row["id"]} for row, event in zip(rows, events, strict=True)],
             returning=False)  # fmt: skip
+    notifications.for_issue(round_, rows, by=by, now=now)  # one per person of each unit, in this transaction
     return rows
 
 

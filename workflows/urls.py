@@ -24,6 +24,8 @@ class AssignmentApplication(Application):
     rounds_path = path("rounds/", views.rounds, name="rounds")
     extend_path = path("rounds/extend/", views.extend_round, name="extend")
     ledger_path = path("rounds/<int:year>/ledger.<str:extension>", views.ledger_download, name="ledger")
+    urge_path = path("rounds/urge/", views.urge_round, name="urge")
+    urgings_path = path("urgings/", views.urgings, name="urgings")
 
 
 class InboxApplication(Application):
@@ -48,6 +50,18 @@ class ReviewApplication(Application):
     permission = staticmethod(desks.reviews)
 
     index_path = path("", views.review, name="index")
+
+
+class NotificationApplication(Application):
+    """A person's notifications (通知), newest first."""
+
+    title = "通知"
+    icon = "notifications"
+    app_name = "notifications"
+    menu_template_name = None
+
+    index_path = path("", views.notification_list, name="index")
+    open_path = path("<int:pk>/", views.notification_open, name="open")
 
 
 class MatrixApplication(Application):

@@ -29,13 +29,23 @@ from permissions.checks import (
 )
 from permissions.roles import principal
 
-from . import actions, calendar, desks, files, history, ledger
+from . import actions, calendar, desks, files, history, ledger, notifications
 from . import audit as audit_search
 from . import matrix as round_matrix
+from . import urgings as urgings_of
 from .deadlines import describe, extend_county, with_lights
 from .diagram import flow_chart
-from .forms import ActionForm, AuditForm, ExtendCountyForm, FilterForm, MatrixForm, OpenRoundForm, UploadForm
-from .models import Checkpoint, Event
+from .forms import (
+    ActionForm,
+    AuditForm,
+    ExtendCountyForm,
+    FilterForm,
+    MatrixForm,
+    OpenRoundForm,
+    UploadForm,
+    UrgeForm,
+)
+from .models import Checkpoint, Event, Notification
 from .registry import ACTIONS
 from .rounds import open_round
 from .selectors import to_do
@@ -64,7 +74,7 @@ def assignment_list(request):
     rows = selectors.assignment_list(with_lights(scoped), only=only, **filters)
     page = Paginator(rows.filter(light=light) if light else rows, 50).get_page(request.GET.get("page"))
     page.object_list = describe(list(page.object_list))
-    context = {"form": form, "page": page}
+    context = {"form": form, "page": page, "urgings": _urgings_to_acknowledge(request.user)}
     if filters.get("year") and (filters["plan"] or plan):  # the chosen round's ledger, as this list scopes it
         context["ledger"] = {"year": filters["year"], "plan": (filters["plan"] or plan).code}
     return render(request, "workflows/assignment_list.html", context)
@@ -179,6 +189,7 @@ def rounds(request):
     if opened and principal(request.user).units_with(roles.REVIEW):
         units = list(Unit.objects.counties().filter(plan_units__plan=plan).values_list("name", flat=True))
         context["extend_form"] = _extend_form(request.user, plan, sorted(opened), counties=units, measures=every)
+        context["urge_form"] = _urge_form(request.user, plan, sorted(opened), measures=every)
     context["unknown_years"] = [note for year in plan.years if (note := calendar.unknown_note(year))]
     return render(request, "workflows/rounds.html", context)
 
@@ -235,6 +246,53 @@ def ledger_download(request, year, extension):
     content.seek(0)
     name = f"{plan.code}-{year}年度台账.{extension}"
     return FileResponse(content, as_attachment=True, filename=name, content_type=LEDGER_TYPES[extension])
+
+
+@require_POST
+def urge_round(request):
+    """A chief urges every late assignment of a unit, or of a measure, in one round (each by `urge`)."""
+    plan = selectors.current_plan(request.GET.get("plan"))
+    opened = sorted(Round.objects.filter(plan=plan).values_list("year", flat=True))
+    form = _urge_form(request.user, plan, opened, request.POST)
+    if form is None:
+        raise PermissionDenied("只有牵头科室或牵头汇总科室的科长可以催办")
+    back = f"{reverse('assignments:rounds')}?{urlencode({'plan': plan.code})}"
+    if not form.is_valid():
+        messages.error(request, "催办未执行:" + "；".join(error for errors in form.errors.values() for error in errors))
+        return redirect(back)
+    data = form.cleaned_data
+    round_ = Round.objects.get(plan=plan, year=data["year"])
+    unit = urgings_of.reporting_units(plan).filter(name=data["unit"]).first() if data["unit"] else None
+    measure = plan.measures.filter(number=data["measure"]).first() if data["measure"] else None
+    try:
+        urged = urgings_of.urge_late(round_, by=request.user, message=data["message"], unit=unit, measure=measure)
+    except actions.NotAllowed as error:
+        raise PermissionDenied(error.message) from None
+    except actions.ActionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"已催办 {round_.year} 年度逾期事项 {len(urged)} 个。")
+    return redirect(back)
+
+
+@require_GET
+def urgings(request):
+    """The open urgings the user may see, oldest first, with how long each has waited for its 签收."""
+    return render(request, "workflows/urgings.html", {"urgings": urgings_of.waiting(request.user)})
+
+
+@require_GET
+def notification_list(request):
+    page = Paginator(notifications.of(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "workflows/notifications.html", {"page": page})
+
+
+@require_GET
+def notification_open(request, pk):
+    """Opening a notification marks it read and leads to what it tells of; another's is a 404."""
+    notice = get_object_or_404(notifications.of(request.user), pk=pk)
+    Notification.objects.filter(pk=notice.pk, read_at=None).update(read_at=timezone.now())
+    return redirect(notice.link or "notifications:index")
 
 
 @require_GET
@@ -387,6 +445,27 @@ def _extend_form(user, plan, years, data=None, *, counties=None, measures=None):
         counties = list(Unit.objects.counties().filter(plan_units__plan=plan).values_list("name", flat=True))
     measures = plan.measures.order_by("number") if measures is None else measures
     return ExtendCountyForm(data, years=years, counties=counties, measures=measures, auto_id="id_extend_%s")
+
+
+def _urge_form(user, plan, years, data=None, *, units=None, measures=None):
+    """The bulk urging form, for a section chief once a round is open; else None. `units` (names) and
+    `measures` are read here unless the caller has them."""
+    if not years or not principal(user).units_with(roles.REVIEW):
+        return None
+    names = list(urgings_of.reporting_units(plan).values_list("name", flat=True)) if units is None else units
+    measures = plan.measures.order_by("number") if measures is None else measures
+    return UrgeForm(data, years=years, units=names, measures=measures, auto_id="id_urge_%s")
+
+
+def _urgings_to_acknowledge(user):
+    """The open urgings of the user's own unit, for the panel above the list, each with its 签收 form."""
+    own = principal(user).units_with(roles.WORK)
+    if not own:
+        return []
+    rows = list(urgings_of.open_for(user).filter(assignment__unit__in=own)[:50])
+    for urging in rows:
+        urging.form = _action_form("acknowledge", urging.assignment)
+    return rows
 
 
 def _visible_counties(user):

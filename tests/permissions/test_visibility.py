@@ -82,7 +82,7 @@ def test_available_actions_follow_state_and_role(round_2024, county_clerk, count
     a = Assignment.objects.get(round__year=2024, item__code="7a", unit__name="离石区")
     assert available_actions(county_clerk, a) == ["start"]
     assert available_actions(county_head, a) == ["start", "reassign"]
-    assert available_actions(section_chief, a) == ["cancel", "extend"]
+    assert available_actions(section_chief, a) == ["cancel", "extend", "urge"]
 
 
 @pytest.mark.parametrize("persona", ["county_clerk", "co_section_staff", "section_chief", "auditor"])

@@ -256,6 +256,7 @@ def test_the_schema_validates_and_gives_each_action_its_own_route_and_body(clien
     routes = {path.split("/")[-2] for path in schema["paths"] if path.startswith("/api/v1/assignments/{id}/actions/")}
     assert routes == set(ACTIONS) == {
         "start", "submit", "recall", "begin_review", "accept", "return", "countersign", "reassign", "cancel", "extend",
+        "urge", "acknowledge",
     }  # fmt: skip
     components = schema["components"]["schemas"]
     required = {}
@@ -268,7 +269,8 @@ def test_the_schema_validates_and_gives_each_action_its_own_route_and_body(clien
     assert required["ReturnBody"] == required["CancelBody"] == {"version", "reason"}
     assert required["CountersignBody"] == {"version", "agree", "opinion"}
     assert required["ReassignBody"] == {"version", "to"}
-    assert required["StartBody"] == required["AcceptBody"] == {"version"}
+    assert required["StartBody"] == required["AcceptBody"] == required["AcknowledgeBody"] == {"version"}
+    assert required["UrgeBody"] == {"version", "message"}
     assert components["SubmitBodyRequest"]["properties"]["version"]["type"] == "integer"
     assert components["CountersignBodyRequest"]["properties"]["agree"]["type"] == "boolean"
     docs = client.get("/api/docs/")
