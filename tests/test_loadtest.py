@@ -7,6 +7,8 @@ import subprocess
 
 from django.conf import settings
 
+from tests.test_production import collected_static  # noqa: F401 (the session's collected static files)
+
 KINDS = {
     *("inbox", "open", "start", "upload", "submit", "review desk", "begin_review", "accept"),
     *("matrix", "list", "export ledger", "history search", "export history"),
@@ -35,3 +37,10 @@ def test_the_load_test_serves_the_days_work_without_errors_and_leaves_a_verified
     assert figures["verify_history"]["intact"] and figures["replay"]["mismatches"] == 0
     assert figures["states"]["assigned"] < figures["replay"]["assignments"]  # the users' work was done
     assert not list(tmp_path.glob("duban-load-*"))  # the database, media and static folders are removed
+
+
+def test_collectstatic_writes_gzip_copies_only_although_the_load_generators_client_brings_brotli(request):
+    import brotli  # noqa: F401 (installed with locust: WhiteNoise would otherwise compress every file with it)
+
+    collected = request.getfixturevalue("collected_static")
+    assert list(collected.rglob("*.css.gz")) and not list(collected.rglob("*.br"))
