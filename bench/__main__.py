@@ -254,7 +254,10 @@ def main():
     # A database of the benchmark's own, never the test runner's.
     database = settings.DATABASES["default"]
     sqlite = database["ENGINE"].endswith("sqlite3")
-    database.setdefault("TEST", {})["NAME"] = str(settings.BASE_DIR / "bench-db.sqlite3") if sqlite else "duban_bench"
+    # Named for this run: the server may be shared, and a fixed name would be dropped under another run.
+    suffix = settings.TEST_DATABASE_SUFFIX
+    name = str(settings.BASE_DIR / f"bench-db-{suffix}.sqlite3") if sqlite else f"duban_bench_{suffix}"
+    database.setdefault("TEST", {})["NAME"] = name
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         settings.DEBUG = False
