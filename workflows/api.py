@@ -27,7 +27,9 @@ from rest_framework.views import APIView, exception_handler
 
 from assignments import selectors
 from assignments.models import ItemSection, Measure, MeasureSection, Plan, Round, State, Unit, WorkItem
+from permissions import roles
 from permissions.checks import can, can_audit, visible_to
+from permissions.roles import principal
 
 from . import actions, files, history, urgings
 from .deadlines import Light, extend_county, with_lights
@@ -430,6 +432,12 @@ class RoundExtend(APIView):
         },
     )
     def post(self, request, year):
+        # who and which round before the body, as for every action: a year never opened is 404 to all,
+        # and whoever chairs no section may not extend, whatever they send
+        if not Round.objects.filter(year=year).exists():
+            raise exceptions.NotFound(f"{year} 年度尚未下达")
+        if not principal(request.user).units_with(roles.REVIEW):
+            raise exceptions.PermissionDenied("只有牵头科室的科长可以延长报送期限")
         if not isinstance(request.data, dict):
             raise exceptions.ParseError("请求体应为 JSON 对象")
         body = ExtendCountyBody(data=request.data)
