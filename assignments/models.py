@@ -189,7 +189,8 @@ class MeasureSection(models.Model):
 
 
 class WorkItem(models.Model):
-    """One row of a measure's task list (任务清单), the unit of work assigned to every county."""
+    """One row of a measure's task list (任务清单), the unit of work assigned to every county of its plan, or to
+    the counties it is scoped to (`counties`)."""
 
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="items")
     code = models.CharField("编号", max_length=8)
@@ -203,6 +204,13 @@ class WorkItem(models.Model):
     sections_text = models.CharField("责任单位(原文)", max_length=255)
     notes = models.JSONField("整理说明", default=list, blank=True)
     sections = models.ManyToManyField(Unit, through="ItemSection", related_name="items", verbose_name="责任科室")
+    counties = models.ManyToManyField(
+        Unit,
+        through="ItemCounty",
+        related_name="scoped_items",
+        verbose_name="适用县",
+        help_text="只向这些县下达;不列则向计划所列的全部县下达。",
+    )
 
     class Meta:
         verbose_name = "工作事项"
@@ -234,6 +242,22 @@ class WorkItem(models.Model):
         """What the round of `year` asks: one `Ask` per indicator (uses prefetched `indicators__targets`)."""
         return [indicator.ask(year) for indicator in self.indicators.all()]
 
+    def scope(self):
+        """The counties the item is issued to, in the plan file's order; empty: every county of the plan
+        (uses prefetched `item_counties` when present)."""
+        return [link.unit for link in self.item_counties.all()]
+
+    @property
+    def scope_text(self):
+        """ "仅限:临县、石楼县、兴县" for an item of named counties, "" for an item of every county."""
+        names = [unit.name for unit in self.scope()]
+        return f"仅限:{'、'.join(names)}" if names else ""
+
+    def is_for(self, county):
+        """Whether the item is issued to `county`: every county, or one it names."""
+        scope = self.scope()
+        return not scope or county in scope
+
 
 class ItemSection(models.Model):
     item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="item_sections")
@@ -255,6 +279,26 @@ class ItemSection(models.Model):
     @property
     def is_lead(self):
         return self.position == 0
+
+
+class ItemCounty(models.Model):
+    """A county an item is scoped to: an item with none is issued to every county its plan names."""
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="item_counties")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField("排序")
+
+    class Meta:
+        verbose_name = "事项适用县"
+        verbose_name_plural = "事项适用县"
+        ordering = ["item", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "unit"], name="item_county_unique"),
+            models.UniqueConstraint(fields=["item", "position"], name="item_county_position_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.item.code} {self.unit.name}"
 
 
 class Indicator(models.Model):
@@ -470,6 +514,14 @@ class State(models.TextChoices):
     CANCELLED = "cancelled", "已撤销"
 
 
+# The order of a list of assignments within a round: by measure and row, a section's report (no item) after
+# every item on each database (SQLite sorts NULL first, PostgreSQL last).
+ITEM_ORDER = (
+    models.F("item__measure__number").asc(nulls_last=True),
+    models.F("item__position").asc(nulls_last=True),
+)
+
+
 class AssignmentQuerySet(models.QuerySet):
     def in_round(self, year):
         return self.filter(round__year=year)
@@ -524,7 +576,7 @@ class Assignment(FSMModelMixin, models.Model):
     class Meta:
         verbose_name = "督办事项"
         verbose_name_plural = "督办事项"
-        ordering = ["round", "item__measure__number", "item__position", "unit__position"]
+        ordering = ["round", *ITEM_ORDER, "unit__position"]
         constraints = [
             models.UniqueConstraint(fields=["round", "item", "unit"], name="assignment_unique"),
             models.UniqueConstraint(

@@ -19,6 +19,7 @@ from .models import (
     Duty,
     DutyCounty,
     Indicator,
+    ItemCounty,
     ItemSection,
     Measure,
     MeasureGroup,
@@ -256,13 +257,12 @@ def parse(data):
             path_text = item.text("path_text", required=False)
             item_sections = item.strings("sections")
             _check_sections(item, "sections", item_sections, section_names)
-            if item.choice("counties", ["all"]) != "all":  # pragma: no cover - choice() refuses others
-                raise AssertionError
+            scope = _parse_scope(item, counties, section_names)
             notes = item.items("notes", allow_empty=True)
             if any(not isinstance(note, str) for note in notes):
                 raise PlanFileError(item.at("notes"), "应为字符串数组")
             targets = _parse_targets(item, path_text, item_years, first_year, last_year)
-            duties = _parse_duties(item, path_text, item_years, counties)
+            duties = _parse_duties(item, path_text, item_years, scope or counties, counties)
             items.append(
                 {
                     "code": code,
@@ -273,6 +273,7 @@ def parse(data):
                     "last_year": item_years[-1],
                     "final_due": final_due,
                     "sections_text": item.text("sections_text", max_length=255),
+                    "counties": scope,
                     "sections": item_sections,
                     "notes": notes,
                     "targets": targets,
@@ -360,8 +361,32 @@ def _parse_targets(item, path_text, item_years, first_year, last_year):
     return targets
 
 
-def _parse_duties(item, path_text, item_years, counties):
-    """Parts of the row the document asks of named counties in named years (optional `duties`)."""
+def _parse_scope(item, counties, section_names):
+    """The counties an item is issued to: "all" (every county the plan names, given as []) or a list of
+    them, in the file's order."""
+    where = item.at("counties")
+    if "counties" not in item.value:
+        raise PlanFileError(where, "缺少此项")
+    value = item.value["counties"]
+    if value == "all":
+        return []
+    if not isinstance(value, list) or not value:
+        raise PlanFileError(where, '应为 "all" 或县(市、区)名称的非空数组')
+    for i, name in enumerate(value):
+        if not isinstance(name, str) or not name.strip():
+            raise PlanFileError(f"{where}[{i}]", "应为非空字符串")
+        if name in value[:i]:
+            raise PlanFileError(f"{where}[{i}]", f"{name!r} 重复")
+        if name in section_names:
+            raise PlanFileError(f"{where}[{i}]", f"{name!r} 是科室,不是县(市、区):适用县只能列计划所列的县")
+        if name not in counties:
+            raise PlanFileError(f"{where}[{i}]", f"未知的县(市、区) {name!r}(应为 units.counties 所列之一)")
+    return list(value)
+
+
+def _parse_duties(item, path_text, item_years, counties, all_counties):
+    """Parts of the row the document asks of named counties in named years (optional `duties`), of the
+    row's `counties` (its scope, or all the plan names)."""
     if item.value.get("duties") is None:
         return []
     duties = []
@@ -369,7 +394,12 @@ def _parse_duties(item, path_text, item_years, counties):
         names = duty.strings("counties")
         for i, name in enumerate(names):
             if name not in counties:
-                raise PlanFileError(f"{duty.at('counties')}[{i}]", f"未知的县(市、区) {name!r}")
+                raise PlanFileError(
+                    f"{duty.at('counties')}[{i}]",
+                    f"未知的县(市、区) {name!r}"
+                    if name not in all_counties
+                    else f"{name!r} 不在本行的适用县({'、'.join(counties)})之内",
+                )
         duty_years = duty.items("years")
         if any(not isinstance(year, int) or isinstance(year, bool) for year in duty_years) or duty_years != list(
             range(duty_years[0], duty_years[-1] + 1)
@@ -511,6 +541,7 @@ def load(parsed):
                 place=f"{place} {item.code} 的 sections",
                 in_use=open_assignments().filter(item=item),
             )
+            _write_scope(writer, item, item_data["counties"], units)
             _write_indicators(writer, item, item_data["targets"])
             _write_duties(writer, item, item_data["duties"], units)
         writer.delete_others(measure.items.exclude(id__in=item_ids))
@@ -549,6 +580,19 @@ def _write_indicators(writer, item, targets):
                 ).pk
             )
         writer.delete_others(indicator.targets.exclude(pk__in=kept))
+
+
+def _write_scope(writer, item, names, units):
+    """The counties the item is scoped to, in the file's order (none: every county). Assignments already
+    issued stay as they are; the scope decides what later rounds issue."""
+    links = ItemCounty.objects.filter(item=item)
+    if [link.unit.name for link in links.select_related("unit")] == names:
+        return
+    writer.delete_others(links)
+    ItemCounty.objects.bulk_create(
+        ItemCounty(item=item, unit=units[name], position=position) for position, name in enumerate(names)
+    )
+    writer.report.created += len(names)
 
 
 def _write_duties(writer, item, duties, units):
@@ -645,6 +689,7 @@ def export(plan):
         .prefetch_related(
             "measure_sections__unit",
             "items__item_sections__unit",
+            "items__item_counties__unit",
             "items__indicators__targets",
             "items__duties__duty_counties__unit",
         )
@@ -704,7 +749,7 @@ def _export_item(item):
         "years": item.years,
         "final_due": item.final_due.isoformat() if item.final_due else None,
         "sections_text": item.sections_text,
-        "counties": "all",
+        "counties": [unit.name for unit in item.scope()] or "all",
         **({"duties": [_export_duty(duty) for duty in item.duties.all()]} if item.duties.all() else {}),
         "sections": [unit.name for unit in item.ordered_sections()],
         "targets": [

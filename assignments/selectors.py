@@ -6,11 +6,13 @@ from django.http import Http404
 from permissions.roles import WORK, principal
 
 from .models import (
+    ITEM_ORDER,
     Assignment,
     Attachment,
     Countersign,
     Duty,
     IndicatorValue,
+    ItemCounty,
     ItemSection,
     Measure,
     MeasureGroup,
@@ -60,22 +62,38 @@ def current_plan(code=None):
     return plan
 
 
+def reporting_units(plan):
+    """The units that may report in `plan`'s rounds: the counties it names, then its sections (each reports
+    once a year), each in the plan's order."""
+    return (
+        Unit.objects.filter(plan_units__plan=plan)
+        .filter(kind__in=[Unit.Kind.COUNTY, Unit.Kind.SECTION])
+        .order_by("kind", "plan_units__position")
+    )
+
+
+_SCOPE = Prefetch("item_counties", queryset=ItemCounty.objects.select_related("unit"))
+
+
 def plan_overview(plan):
-    """The plan's groups, each with its measures, their sections (lead first) and item counts."""
+    """The plan's groups, each with its measures, their sections (lead first), item counts and the items
+    scoped to named counties (`scoped`)."""
+    scoped = WorkItem.objects.filter(item_counties__isnull=False).distinct().prefetch_related(_SCOPE)
     measures = (
         Measure.objects.filter(plan=plan)
         .annotate(item_count=Count("items"))
-        .prefetch_related(_SECTIONS)
+        .prefetch_related(_SECTIONS, Prefetch("items", queryset=scoped, to_attr="scoped"))
         .order_by("number")
     )
     return MeasureGroup.objects.filter(plan=plan).prefetch_related(Prefetch("measures", queryset=measures))
 
 
 def measure_detail(plan, number):
-    """One measure with its items, each item's sections (lead first), indicators with their targets, and
-    duties of named counties; 404 if absent."""
+    """One measure with its items, each item's sections (lead first), scope (named counties), indicators with
+    their targets, and duties of named counties; 404 if absent."""
     items = WorkItem.objects.prefetch_related(
         Prefetch("item_sections", queryset=ItemSection.objects.select_related("unit")),
+        _SCOPE,
         "indicators__targets",
         Prefetch("duties", queryset=Duty.objects.prefetch_related("counties")),
     )
@@ -121,7 +139,7 @@ def assignment_list(
     if section:
         queryset = queryset.led_by(section)
     return queryset.select_related("round__plan", "item__measure", "unit", "lead_section").order_by(
-        "-round__year", "round__plan_id", "item__measure__number", "item__position", "unit__position"
+        "-round__year", "round__plan_id", *ITEM_ORDER, "unit__position"
     )
 
 

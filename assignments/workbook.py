@@ -56,6 +56,7 @@ SHEETS = {
         Column("完成日期", 12),
         Column("责任单位(原文)", 30, wrap=True),
         Column("责任科室", 20, wrap=True),
+        Column("适用县", 20, wrap=True),
         Column("整理说明", 50, wrap=True),
     ],
     "量化指标": [
@@ -97,6 +98,7 @@ PLAN_ROWS = [
 UNIT_KINDS = {Unit.Kind.CITY.label: "city", Unit.Kind.SECTION.label: "section", Unit.Kind.COUNTY.label: "county"}
 SEPARATOR = "、"
 YES = "是"
+ALL_COUNTIES = "全部"  # 适用县 of an item issued to every county (`"counties": "all"` in the plan file)
 
 
 # Writing
@@ -162,6 +164,7 @@ def build(data):
                     datetime.date.fromisoformat(item["final_due"]) if item["final_due"] else None,
                     item["sections_text"],
                     SEPARATOR.join(item["sections"]),
+                    ALL_COUNTIES if item["counties"] == "all" else SEPARATOR.join(item["counties"]),
                     "\n".join(item["notes"]),
                 ],
             )
@@ -397,7 +400,7 @@ class _Reading:
                 "years": _years(first_year, last_year),
                 "final_due": row.date("完成日期", optional=True, path=(*path, "final_due")),
                 "sections_text": row.text("责任单位(原文)", path=(*path, "sections_text")),
-                "counties": "all",
+                "counties": row.scope("适用县", path=(*path, "counties")),
                 "sections": row.names("责任科室", path=(*path, "sections")),
                 "targets": [],
                 "notes": [note for note in row.text("整理说明", path=(*path, "notes")).split("\n") if note],
@@ -687,6 +690,13 @@ class _Row:
         """A 、-separated list of names."""
         value = self.text(header, path=path)
         return [name.strip() for name in value.split(SEPARATOR)] if value.strip() else []
+
+    def scope(self, header, *, path=None):
+        """An item's counties: 全部 ("all") or a 、-separated list of county names."""
+        value = self.text(header, path=path).strip()
+        if not value:
+            raise PlanFileError(self.place(header), f"不能为空,应为“{ALL_COUNTIES}”或以“、”分隔的县(市、区)名称")
+        return "all" if value == ALL_COUNTIES else self.names(header)
 
 
 def _kind(value):

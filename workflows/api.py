@@ -26,13 +26,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from assignments import selectors
-from assignments.models import ItemSection, Measure, MeasureSection, Plan, Round, State, Unit, WorkItem
+from assignments.models import ItemSection, Measure, MeasureSection, Plan, Round, State, WorkItem
 from permissions import roles
 from permissions.checks import can, can_audit, visible_to
 from permissions.roles import principal
 
 from . import actions, files, history, urgings
-from .deadlines import Light, extend_county, with_lights
+from .deadlines import Light, extend_unit, with_lights
 from .models import Event
 from .registry import ACTIONS
 from .selectors import to_do
@@ -394,15 +394,22 @@ class RoundList(APIView):
         return Response(RoundSerializer(years, many=True).data)
 
 
-class ExtendCountyBody(serializers.Serializer):
-    """一个县在一个报送年度的批量延期"""
+class ExtendUnitBody(serializers.Serializer):
+    """一个报送单位在一个报送年度的批量延期"""
 
+    unit = serializers.CharField(
+        required=False,
+        help_text="报送单位名称:县级民政局,或科室(其年度工作报告),如 兴县、社管科",
+        error_messages={"blank": "请填写报送单位"},
+    )
     county = serializers.CharField(
-        help_text="县级民政局名称,如 兴县", error_messages={"required": "请填写县", "blank": "请填写县"}
+        required=False,
+        help_text="县级民政局名称(旧名称,与 unit 二选一)",
+        error_messages={"blank": "请填写报送单位"},
     )
     measure = StrictIntegerField(
         required=False,
-        help_text="重点任务序号;省略时为该县全部可延期事项",
+        help_text="重点任务序号;省略时为该单位全部可延期事项",
         error_messages={"invalid": "重点任务序号应为整数"},
     )
     due = StrictDateField(
@@ -416,16 +423,23 @@ class ExtendCountyBody(serializers.Serializer):
     )
     plan = serializers.CharField(required=False, help_text="计划文号;只载入了一个计划时可省略")
 
+    def validate(self, data):
+        if ("unit" in data) == ("county" in data):
+            raise serializers.ValidationError({"unit": ["请用 unit 填写一个报送单位(county 为旧名称,二者只填一个)"]})
+        return data
+
 
 @extend_schema(tags=["督办事项"])
 class RoundExtend(APIView):
     @extend_schema(
-        summary="批量延期一个县的报送期限",
+        summary="批量延期一个报送单位的报送期限",
         description=(
-            "把该县本年度(可限于一个重点任务)调用者所在科室牵头、尚未验收或撤销、期限早于 due 的事项,"
-            "逐个以“延期”操作改到 due,每个事项各记一条历史;任何一个被拒绝则全部不改。只有牵头科室的科长可以延期。"
+            "把该报送单位(县级民政局,或报送年度工作报告的科室)本年度(可限于一个重点任务)调用者所在科室牵头、"
+            "尚未验收或撤销、期限早于 due 的事项,逐个以“延期”操作改到 due,每个事项各记一条历史;"
+            "任何一个被拒绝则全部不改。只有牵头科室的科长可以延期(科室的年度工作报告:牵头汇总科室的科长)。"
+            "单位用 unit 指名,与列表的 ?unit= 相同;county 为旧名称,仍可使用。"
         ),
-        request={"application/json": ExtendCountyBody},
+        request={"application/json": ExtendUnitBody},
         responses={
             200: inline_serializer("Extended", {"extended": serializers.ListField(child=serializers.IntegerField())}),
             **ERRORS,
@@ -440,7 +454,7 @@ class RoundExtend(APIView):
             raise exceptions.PermissionDenied("只有牵头科室的科长可以延长报送期限")
         if not isinstance(request.data, dict):
             raise exceptions.ParseError("请求体应为 JSON 对象")
-        body = ExtendCountyBody(data=request.data)
+        body = ExtendUnitBody(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
@@ -450,17 +464,16 @@ class RoundExtend(APIView):
         round_ = Round.objects.filter(plan=plan, year=year).first()
         if round_ is None:
             raise exceptions.NotFound(f"{plan.code} {year} 年度尚未下达")
-        county = Unit.objects.counties().filter(name=data["county"]).first()
-        if county is None:
-            raise exceptions.ValidationError({"county": [f"没有名为“{data['county']}”的县级民政局"]})
+        field = "unit" if "unit" in data else "county"
+        unit = selectors.reporting_units(plan).filter(name=data[field]).first()
+        if unit is None:
+            raise exceptions.ValidationError({field: [f"{plan.code} 没有名为“{data[field]}”的报送单位"]})
         measure = None
         if "measure" in data:
             measure = Measure.objects.filter(plan=plan, number=data["measure"]).first()
             if measure is None:
                 raise exceptions.ValidationError({"measure": [f"{plan.code} 没有第 {data['measure']} 项重点任务"]})
-        extended = extend_county(
-            round_, county, by=request.user, due=data["due"], reason=data["reason"], measure=measure
-        )
+        extended = extend_unit(round_, unit, by=request.user, due=data["due"], reason=data["reason"], measure=measure)
         return Response({"extended": [row.pk for row in extended]})
 
 

@@ -1,4 +1,4 @@
-"""Due dates seen from today: the lights, the days left, and extending a county's due dates at once.
+"""Due dates seen from today: the lights, the days left, and extending a reporting unit's due dates at once.
 
 A light is computed in SQL (`with_lights`), so lists filter by it without reading every row:
 
@@ -17,7 +17,7 @@ from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from assignments.models import Assignment, State
+from assignments.models import ITEM_ORDER, Assignment, State
 from permissions.checks import allowed_in_state, can
 
 from . import actions
@@ -83,21 +83,22 @@ def describe(assignments, *, on=None):
     return assignments
 
 
-def extend_county(round_, county, *, by, due, reason, measure=None):
-    """Extend, to `due`, every open assignment of `county` in `round_` (of `measure`, if given) that `by`
-    may extend and whose due date is earlier, each by the `extend` action with its own event, all in one
-    transaction: one refusal changes nothing. Returns the assignments extended."""
-    rows = Assignment.objects.filter(round=round_, unit=county)
+def extend_unit(round_, unit, *, by, due, reason, measure=None):
+    """Extend, to `due`, every open assignment of the reporting `unit` (a county bureau, or a section for its
+    annual report) in `round_` (of `measure`, if given) that `by` may extend and whose due date is earlier,
+    each by the `extend` action with its own event, all in one transaction: one refusal changes nothing.
+    Returns the assignments extended."""
+    rows = Assignment.objects.filter(round=round_, unit=unit)
     if measure is not None:
         rows = rows.filter(item__measure=measure)
-    mine = [row for row in rows.order_by("item__measure__number", "item__position") if can(by, "extend", row)]
+    mine = [row for row in rows.order_by(*ITEM_ORDER) if can(by, "extend", row)]
     if not mine:
-        raise actions.NotAllowed(f"你无权为{county.name}延期:只有牵头科室的科长可以延期")
+        raise actions.NotAllowed(f"你无权为{unit.name}延期:只有牵头科室(年度工作报告为牵头汇总科室)的科长可以延期")
     extended = []
     with transaction.atomic():
         for row in mine:
             if row.due < due and allowed_in_state("extend", row):
                 extended.append(actions.extend(row, by=by, version=row.version, due=due, reason=reason))
         if not extended:
-            raise actions.Invalid(f"{county.name}没有期限早于{date_format(due)}且可由你延期的在办事项", field="due")
+            raise actions.Invalid(f"{unit.name}没有期限早于{date_format(due)}且可由你延期的在办事项", field="due")
     return extended

@@ -61,13 +61,13 @@ def _state(activation):
 class AssignmentFlow(flow.Flow):
     """督办事项
 
-    一个县级民政局在一个报送年度对一个工作事项的办理、报送、审核与验收。
+    一个报送单位(县级民政局,或报送年度工作报告的科室)在一个报送年度的办理、报送、审核与验收。
     """
 
     start = flow.StartHandle().Next(this.work)
     work = (
         HumanTask()
-        .Annotation(title="县局办理与报送")
+        .Annotation(title="报送单位办理与报送")  # a county bureau, or a section on its annual report
         .Permission(WORK_PERMISSION, obj=lambda process: process.assignment.unit)
         .Assign(lambda activation: activation.process.assignment.assignee)
         .Next(this.review)

@@ -123,11 +123,11 @@ class OpenRoundForm(forms.Form):
         self.fields["measures"].initial = [m.pk for m in measures]
 
 
-class ExtendCountyForm(forms.Form):
-    """A county's due dates in one round moved at once (each assignment by the `extend` action)."""
+class ExtendUnitForm(forms.Form):
+    """A reporting unit's due dates in one round moved at once (each assignment by the `extend` action)."""
 
     year = forms.TypedChoiceField(label="报送年度", coerce=int)
-    county = forms.ChoiceField(label="县级民政局")
+    unit = forms.ChoiceField(label="报送单位")  # a county, or a section for its annual report
     measure = forms.TypedChoiceField(label="重点任务", required=False, coerce=int, empty_value=None)
     due = forms.DateField(
         label="新的报送期限",
@@ -138,11 +138,11 @@ class ExtendCountyForm(forms.Form):
     reason = TextField(label="理由", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
                        error_messages={"required": "延期必须填写理由"})  # fmt: skip
 
-    def __init__(self, *args, years=(), counties=(), measures=(), **kwargs):
+    def __init__(self, *args, years=(), units=(), measures=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [(year, f"{year} 年") for year in years]
         self.fields["year"].initial = max(years, default=None)
-        self.fields["county"].choices = [(name, name) for name in counties]
+        self.fields["unit"].choices = [(name, name) for name in units]
         self.fields["measure"].choices = [
             ("", "全部重点任务"),
             *[(m.number, f"{m.number}.{m.title}") for m in measures],

@@ -1,7 +1,8 @@
 """Opening a reporting round: the assignments of a year, issued in bulk with their processes and events.
 
-`open_round` issues every (work item active that year × county) of the chosen measures, and each
-section's annual report on the measures it is responsible for; `issue` one item to one county.
+`open_round` issues every (work item active that year × county it is for: every county its plan names, or
+the counties the item is scoped to) of the chosen measures, and each section's annual report on the
+measures it is responsible for; `issue` one item to one county.
 Both write the rows viewflow's one-by-one start would write (see `workflows.tasks`), in a few bulk
 statements, and the first event of each assignment's history.
 """
@@ -29,7 +30,8 @@ logger = logging.getLogger("duban.events")
 
 def open_round(year, *, by=None, plan=None, measures=None, reports=None):
     """Open the reporting round of `year` of `plan` (None: the only plan loaded; refused when there are
-    several): one assignment per (work item active that year × county the plan names), and with
+    several): one assignment per (work item active that year × county the plan names, or of the item's
+    scope), and with
     `reports` one annual report per section the plan names, other than its coordinator, that is
     responsible for one of its measures, reviewed by the coordinator (`section_reports`).
 
@@ -74,17 +76,26 @@ def open_round(year, *, by=None, plan=None, measures=None, reports=None):
             created = _issue(round_, chosen, by=by, unit=unit)
             if reports:
                 created += _issue_reports(round_, by=by, unit=unit)
+        if created:
+            transaction.on_commit(
+                lambda: logger.info("round %s: %s assignments issued by %s", year, created, by or "the system")
+            )
     except IntegrityError:  # someone opened the same assignments at the same moment
         raise Conflict(f"{year} 年度正由他人同时下达,请稍后刷新查看") from None
     return round_, created
 
 
 def issue(round_, item, county, *, by=None):
-    """Issue one assignment of `item` to `county` in an open round (as `open_round` does for many)."""
+    """Issue one assignment of `item` to `county` in an open round (as `open_round` does for many); a county
+    outside the item's scope is refused."""
     if by is not None and not can_issue(by, item.measure):
         raise NotAllowed(f"你无权下达第 {item.measure.number} 项重点任务(须由牵头科室或本计划牵头汇总科室的科长下达)")
     if not item.is_active_in(round_.year):
         raise Invalid(f"工作事项 {item.code} 在 {round_.year} 年不需报送")
+    if not item.is_for(county):
+        raise Invalid(
+            f"工作事项 {item.code} 只向{'、'.join(unit.name for unit in item.scope())}下达,不向{county.name}下达"
+        )
     unit = acting_unit(by, roles.REVIEW) if by else None
     try:
         with transaction.atomic():
@@ -98,18 +109,19 @@ def _issue(round_, measures, *, by, unit):
     items = list(
         WorkItem.objects.filter(measure__in=measures, first_year__lte=round_.year, last_year__gte=round_.year)
         .select_related("measure")
-        .prefetch_related("item_sections")
+        .prefetch_related("item_sections", "item_counties")
     )
     counties = list(Unit.objects.counties().filter(plan_units__plan=round_.plan_id))  # the counties its plan names
     existing = set(Assignment.objects.filter(round=round_).values_list("item_id", "unit_id"))
-    pairs = [(item, county) for item in items for county in counties if (item.pk, county.pk) not in existing]
+    pairs = [
+        (item, county)
+        for item in items
+        for county in counties
+        if (item.pk, county.pk) not in existing and item.is_for(county)  # a scoped item: its counties only
+    ]
     if not pairs:
         return 0
-    count = len(_create(round_, pairs, _lead_sections(items), by=by, unit=unit))
-    transaction.on_commit(
-        lambda: logger.info("round %s: %s assignments issued by %s", round_.year, count, by or "the system")
-    )
-    return count
+    return len(_create(round_, pairs, _lead_sections(items), by=by, unit=unit))
 
 
 def _issue_reports(round_, *, by, unit):

@@ -33,12 +33,12 @@ from . import actions, calendar, desks, files, history, ledger, notifications
 from . import audit as audit_search
 from . import matrix as round_matrix
 from . import urgings as urgings_of
-from .deadlines import describe, extend_county, with_lights
+from .deadlines import describe, extend_unit, with_lights
 from .diagram import flow_chart
 from .forms import (
     ActionForm,
     AuditForm,
-    ExtendCountyForm,
+    ExtendUnitForm,
     FilterForm,
     MatrixForm,
     OpenRoundForm,
@@ -187,8 +187,8 @@ def rounds(request):
                 return redirect(f"{reverse('assignments:rounds')}?{urlencode({'plan': plan.code})}")
     context = {"plan": plan, "plans": plans, "form": form, "summary": summary}
     if opened and principal(request.user).units_with(roles.REVIEW):
-        units = list(Unit.objects.counties().filter(plan_units__plan=plan).values_list("name", flat=True))
-        context["extend_form"] = _extend_form(request.user, plan, sorted(opened), counties=units, measures=every)
+        units = list(selectors.reporting_units(plan).values_list("name", flat=True))
+        context["extend_form"] = _extend_form(request.user, plan, sorted(opened), units=units, measures=every)
         context["urge_form"] = _urge_form(request.user, plan, sorted(opened), measures=every)
     context["unknown_years"] = [note for year in plan.years if (note := calendar.unknown_note(year))]
     return render(request, "workflows/rounds.html", context)
@@ -196,7 +196,7 @@ def rounds(request):
 
 @require_POST
 def extend_round(request):
-    """A section chief moves a county's due dates in one round at once (each by the `extend` action)."""
+    """A section chief moves a reporting unit's due dates in one round at once (each by the `extend` action)."""
     plan = selectors.current_plan(request.GET.get("plan"))
     opened = sorted(Round.objects.filter(plan=plan).values_list("year", flat=True))
     form = _extend_form(request.user, plan, opened, request.POST)
@@ -208,19 +208,17 @@ def extend_round(request):
         return redirect(back)
     data = form.cleaned_data
     round_ = Round.objects.get(plan=plan, year=data["year"])
-    county = Unit.objects.counties().get(name=data["county"])
+    unit = selectors.reporting_units(plan).get(name=data["unit"])
     measure = plan.measures.filter(number=data["measure"]).first() if data["measure"] else None
     try:
-        extended = extend_county(
-            round_, county, by=request.user, due=data["due"], reason=data["reason"], measure=measure
-        )
+        extended = extend_unit(round_, unit, by=request.user, due=data["due"], reason=data["reason"], measure=measure)
     except actions.NotAllowed as error:
         raise PermissionDenied(error.message) from None
     except actions.ActionError as error:
         messages.error(request, error.message)
     else:
         messages.success(
-            request, f"已将{county.name} {round_.year} 年度的 {len(extended)} 个事项延期至{date_format(data['due'])}。"
+            request, f"已将{unit.name} {round_.year} 年度的 {len(extended)} 个事项延期至{date_format(data['due'])}。"
         )
     return redirect(back)
 
@@ -436,15 +434,14 @@ def review(request):
     return render(request, "workflows/review.html", {"groups": groups, "total": sum(len(g.rows) for g in groups)})
 
 
-def _extend_form(user, plan, years, data=None, *, counties=None, measures=None):
-    """The bulk extension form, for a section chief once a round is open; else None. `counties` (names) and
+def _extend_form(user, plan, years, data=None, *, units=None, measures=None):
+    """The bulk extension form, for a section chief once a round is open; else None. `units` (names) and
     `measures` are read here unless the caller has them."""
     if not years or not principal(user).units_with(roles.REVIEW):
         return None
-    if counties is None:
-        counties = list(Unit.objects.counties().filter(plan_units__plan=plan).values_list("name", flat=True))
+    units = list(selectors.reporting_units(plan).values_list("name", flat=True)) if units is None else units
     measures = plan.measures.order_by("number") if measures is None else measures
-    return ExtendCountyForm(data, years=years, counties=counties, measures=measures, auto_id="id_extend_%s")
+    return ExtendUnitForm(data, years=years, units=units, measures=measures, auto_id="id_extend_%s")
 
 
 def _urge_form(user, plan, years, data=None, *, units=None, measures=None):

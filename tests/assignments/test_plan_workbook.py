@@ -116,7 +116,7 @@ def test_the_workbook_mirrors_the_task_list_with_chinese_headers_frozen_and_wrap
     sheet = book["任务清单"]
     assert [c.value for c in sheet[1]] == [
         "编号", "重点任务序号", "工作措施", "工作路径及任务指标", "完成时限(原文)", "起始年度", "终止年度",
-        "完成日期", "责任单位(原文)", "责任科室", "整理说明",
+        "完成日期", "责任单位(原文)", "责任科室", "适用县", "整理说明",
     ]  # fmt: skip
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["D"].width == 60
@@ -126,6 +126,7 @@ def test_the_workbook_mirrors_the_task_list_with_chinese_headers_frozen_and_wrap
     assert values[:7] == ["4a", 4, item.measure_text, item.path_text, "2023年底", 2022, 2023]
     assert values[7].date().isoformat() == "2023-12-31"
     assert values[9] == "、".join(unit.name for unit in item.ordered_sections())
+    assert values[10] == "全部"
     assert sheet.cell(row=row, column=4).alignment.wrap_text
     target = cell(book, "量化指标", "7a", "目标值", key_header="事项编号")
     assert [c.value for c in book["量化指标"][target.row]][1:8] == [

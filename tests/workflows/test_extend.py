@@ -144,7 +144,7 @@ def test_a_chief_extends_every_open_assignment_of_a_county_that_their_section_le
     county = Unit.objects.get(name="离石区")
     open_rows = list(_county_rows(round_2024, "离石区").exclude(pk=accepted.pk))
     others = {row.pk: row.due for row in Assignment.objects.filter(round=round_2024).exclude(unit=county)}
-    extended = deadlines.extend_county(round_2024, county, by=section_chief, due=LATER, reason="统一延期")
+    extended = deadlines.extend_unit(round_2024, county, by=section_chief, due=LATER, reason="统一延期")
     assert {row.pk for row in extended} == {row.pk for row in open_rows if row.lead_section.name == "基政科"}
     assert extended and all(fresh(row).due == LATER for row in extended)
     assert fresh(accepted).due == D(2024, 10, 31)
@@ -157,7 +157,7 @@ def test_a_chief_extends_every_open_assignment_of_a_county_that_their_section_le
 def test_a_county_extension_refuses_everything_or_nothing(round_2024, assignment, section_chief):
     county = Unit.objects.get(name="离石区")
     with pytest.raises(actions.Invalid, match="是休息日"):
-        deadlines.extend_county(round_2024, county, by=section_chief, due=D(2024, 11, 16), reason="理由")
+        deadlines.extend_unit(round_2024, county, by=section_chief, due=D(2024, 11, 16), reason="理由")
     assert not Event.objects.filter(action="extend").exists()
 
 
@@ -165,7 +165,7 @@ def test_a_county_extension_by_someone_who_leads_nothing_there_is_refused(round_
     county = Unit.objects.get(name="离石区")
     for user in (county_clerk, leader):
         with pytest.raises(actions.NotAllowed):
-            deadlines.extend_county(round_2024, county, by=user, due=LATER, reason="理由")
+            deadlines.extend_unit(round_2024, county, by=user, due=LATER, reason="理由")
 
 
 def test_the_api_extends_a_county_and_may_name_a_measure(api_as, round_2024, section_chief, county_clerk):
@@ -184,11 +184,11 @@ def test_the_api_extends_a_county_and_may_name_a_measure(api_as, round_2024, sec
 
 def test_the_rounds_page_extends_a_county_for_a_chief(client, round_2024, section_chief, county_clerk):
     client.force_login(county_clerk)
-    assert "延期一个县的报送期限" not in client.get(reverse("assignments:rounds")).content.decode()
+    assert "延期一个报送单位的报送期限" not in client.get(reverse("assignments:rounds")).content.decode()
     assert client.post(reverse("assignments:extend"), {}).status_code == 403
     client.force_login(section_chief)
-    assert "延期一个县的报送期限" in client.get(reverse("assignments:rounds")).content.decode()
-    data = {"year": 2024, "county": "兴县", "measure": "", "due": "2024-11-15", "reason": "统一延期"}
+    assert "延期一个报送单位的报送期限" in client.get(reverse("assignments:rounds")).content.decode()
+    data = {"year": 2024, "unit": "兴县", "measure": "", "due": "2024-11-15", "reason": "统一延期"}
     response = client.post(reverse("assignments:extend"), data, follow=True)
     assert "已将兴县 2024 年度的" in response.content.decode()
     assert _county_rows(round_2024, "兴县").filter(due=LATER).exists()
