@@ -622,7 +622,7 @@ class Assignment(FSMModelMixin, models.Model):
             return f"{round_.year}/r{round_.plan_id}/{unit.pk}"
         return f"{round_.year}/{item.pk}/{unit.pk}"
 
-    # The lifecycle (DESIGN §3). Each method is one action's move; `workflows.transitions` calls it.
+    # The lifecycle (README, "The lifecycle"). Each method is one action's move; `workflows.actions` calls it.
     @transition(state, source=State.ASSIGNED, target=State.IN_PROGRESS)
     def start(self):
         pass

@@ -1,4 +1,4 @@
-"""The whole lifecycle of DESIGN §3, and every action's rule of who may take it."""
+"""The whole lifecycle (README, "The lifecycle"), and every action's rule of who may take it."""
 
 import pytest
 from viewflow.workflow.models import Process, Task
@@ -141,7 +141,7 @@ def test_a_measure_requiring_countersigns_cannot_be_accepted_before_every_co_sec
     assert fresh(a).state == State.ACCEPTED
 
 
-# Who may take each action (DESIGN §3): the action, the state it starts from, and the personas allowed.
+# Who may take each action (the README's table): the action, the state it starts from, and the personas allowed.
 RULES = [
     ("start", "assigned", {"county_clerk", "county_head"}),
     ("submit", "in_progress", {"county_clerk", "county_head"}),
