@@ -452,27 +452,9 @@ class RoundExtend(APIView):
             raise exceptions.NotFound(f"{year} 年度尚未下达")
         if not principal(request.user).units_with(roles.REVIEW):
             raise exceptions.PermissionDenied("只有牵头科室的科长可以延长报送期限")
-        if not isinstance(request.data, dict):
-            raise exceptions.ParseError("请求体应为 JSON 对象")
-        body = ExtendUnitBody(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        try:
-            plan = selectors.the_plan(data.get("plan"))
-        except LookupError as error:
-            raise exceptions.ValidationError({"plan": [str(error)]}) from None
-        round_ = Round.objects.filter(plan=plan, year=year).first()
-        if round_ is None:
-            raise exceptions.NotFound(f"{plan.code} {year} 年度尚未下达")
-        field = "unit" if "unit" in data else "county"
-        unit = selectors.reporting_units(plan).filter(name=data[field]).first()
-        if unit is None:
-            raise exceptions.ValidationError({field: [f"{plan.code} 没有名为“{data[field]}”的报送单位"]})
-        measure = None
-        if "measure" in data:
-            measure = Measure.objects.filter(plan=plan, number=data["measure"]).first()
-            if measure is None:
-                raise exceptions.ValidationError({"measure": [f"{plan.code} 没有第 {data['measure']} 项重点任务"]})
+        data, plan, round_ = _round_body(request, year, ExtendUnitBody)
+        unit = _named_unit(plan, data, "unit" if "unit" in data else "county")
+        measure = _named_measure(plan, data) if "measure" in data else None
         extended = extend_unit(round_, unit, by=request.user, due=data["due"], reason=data["reason"], measure=measure)
         return Response({"extended": [row.pk for row in extended]})
 
@@ -566,29 +548,42 @@ class RoundUrge(APIView):
         },
     )
     def post(self, request, year):
-        if not isinstance(request.data, dict):
-            raise exceptions.ParseError("请求体应为 JSON 对象")
-        body = UrgeRoundBody(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        try:
-            plan = selectors.the_plan(data.get("plan"))
-        except LookupError as error:
-            raise exceptions.ValidationError({"plan": [str(error)]}) from None
-        round_ = Round.objects.filter(plan=plan, year=year).first()
-        if round_ is None:
-            raise exceptions.NotFound(f"{plan.code} {year} 年度尚未下达")
-        unit = measure = None
-        if "unit" in data:
-            unit = urgings.reporting_units(plan).filter(name=data["unit"]).first()
-            if unit is None:
-                raise exceptions.ValidationError({"unit": [f"{plan.code} 没有名为“{data['unit']}”的报送单位"]})
-        else:
-            measure = Measure.objects.filter(plan=plan, number=data["measure"]).first()
-            if measure is None:
-                raise exceptions.ValidationError({"measure": [f"{plan.code} 没有第 {data['measure']} 项重点任务"]})
+        data, plan, round_ = _round_body(request, year, UrgeRoundBody)
+        unit = _named_unit(plan, data, "unit") if "unit" in data else None
+        measure = None if unit else _named_measure(plan, data)
         urged = urgings.urge_late(round_, by=request.user, message=data["message"], unit=unit, measure=measure)
         return Response({"urged": [row.pk for row in urged]})
+
+
+def _round_body(request, year, body_class):
+    """A round-wide request's checked body, its plan and its round (404 when that plan never opened it)."""
+    if not isinstance(request.data, dict):
+        raise exceptions.ParseError("请求体应为 JSON 对象")
+    body = body_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    try:
+        plan = selectors.the_plan(data.get("plan"))
+    except LookupError as error:
+        raise exceptions.ValidationError({"plan": [str(error)]}) from None
+    round_ = Round.objects.filter(plan=plan, year=year).first()
+    if round_ is None:
+        raise exceptions.NotFound(f"{plan.code} {year} 年度尚未下达")
+    return data, plan, round_
+
+
+def _named_unit(plan, data, field):
+    unit = selectors.reporting_units(plan).filter(name=data[field]).first()
+    if unit is None:
+        raise exceptions.ValidationError({field: [f"{plan.code} 没有名为“{data[field]}”的报送单位"]})
+    return unit
+
+
+def _named_measure(plan, data):
+    measure = Measure.objects.filter(plan=plan, number=data["measure"]).first()
+    if measure is None:
+        raise exceptions.ValidationError({"measure": [f"{plan.code} 没有第 {data['measure']} 项重点任务"]})
+    return measure
 
 
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
