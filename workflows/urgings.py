@@ -9,7 +9,7 @@ the assignments (`permissions.checks.visible_to`), so one county never sees anot
 from django.db import transaction
 from django.utils import timezone
 
-from assignments.models import Assignment, Unit
+from assignments.models import Assignment
 from permissions.checks import allowed_in_state, can, visible_to
 
 from . import actions, deadlines
@@ -40,13 +40,6 @@ def urge_late(round_, *, by, message, unit=None, measure=None, on=None):
         if not urged:
             raise actions.Invalid(f"{round_.year} 年度{whom}没有可由你催办的逾期事项", field="unit")
     return urged
-
-
-def reporting_units(plan):
-    """The units that report in `plan`'s rounds, counties first, as the urging form offers them."""
-    return (
-        Unit.objects.filter(plan_units__plan=plan).exclude(kind=Unit.Kind.CITY).order_by("kind", "plan_units__position")
-    )
 
 
 def open_for(user):

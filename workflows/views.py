@@ -260,7 +260,7 @@ def urge_round(request):
         return redirect(back)
     data = form.cleaned_data
     round_ = Round.objects.get(plan=plan, year=data["year"])
-    unit = urgings_of.reporting_units(plan).filter(name=data["unit"]).first() if data["unit"] else None
+    unit = selectors.reporting_units(plan).filter(name=data["unit"]).first() if data["unit"] else None
     measure = plan.measures.filter(number=data["measure"]).first() if data["measure"] else None
     try:
         urged = urgings_of.urge_late(round_, by=request.user, message=data["message"], unit=unit, measure=measure)
@@ -449,7 +449,7 @@ def _urge_form(user, plan, years, data=None, *, units=None, measures=None):
     `measures` are read here unless the caller has them."""
     if not years or not principal(user).units_with(roles.REVIEW):
         return None
-    names = list(urgings_of.reporting_units(plan).values_list("name", flat=True)) if units is None else units
+    names = list(selectors.reporting_units(plan).values_list("name", flat=True)) if units is None else units
     measures = plan.measures.order_by("number") if measures is None else measures
     return UrgeForm(data, years=years, units=names, measures=measures, auto_id="id_urge_%s")
 
